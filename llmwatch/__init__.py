@@ -1,0 +1,27 @@
+"""llmwatch: drop-in observability for LLM applications.
+
+    import llmwatch
+    llmwatch.init()            # patches the openai client; idempotent
+    ...
+    llmwatch.shutdown()        # flushes and restores the original methods
+
+Importing this package patches nothing and imports no heavy dependency.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["init", "shutdown", "is_initialized", "Config", "ConfigError", "__version__"]
+
+
+def __getattr__(name: str):  # lazy: keep `import llmwatch` cheap and side-effect free
+    if name in ("init", "shutdown", "is_initialized", "flush"):
+        from llmwatch import _runtime
+
+        return getattr(_runtime, name)
+    if name in ("Config", "ConfigError"):
+        from llmwatch import config
+
+        return getattr(config, name)
+    raise AttributeError(f"module 'llmwatch' has no attribute {name!r}")

@@ -1,0 +1,235 @@
+"""Every name llmwatch emits: metric names, units, buckets, label keys, span attribute keys.
+
+This module is the single source of truth. Dashboards, alert rules, the Helm chart and the docs
+are checked against it by tests, so a rename here cannot leave a panel or an alert silently empty.
+
+Metrics are declared once, with their OpenTelemetry name and unit; the Prometheus name is *derived*
+with the same rules the OTel -> Prometheus translation applies (dots become underscores, the unit
+becomes a suffix, counters get ``_total``). That is what lets one set of dashboards serve both the
+native ``prometheus_client`` path and the OTLP -> Collector -> Prometheus path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+# --------------------------------------------------------------------------------------------
+# Span / metric attribute keys (OpenTelemetry GenAI semantic conventions, v1.41)
+# --------------------------------------------------------------------------------------------
+GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
+GEN_AI_PROVIDER_NAME = "gen_ai.provider.name"
+GEN_AI_REQUEST_MODEL = "gen_ai.request.model"
+GEN_AI_RESPONSE_MODEL = "gen_ai.response.model"
+GEN_AI_RESPONSE_ID = "gen_ai.response.id"
+GEN_AI_RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons"
+GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens"
+GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens"
+GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens"
+GEN_AI_REQUEST_TEMPERATURE = "gen_ai.request.temperature"
+GEN_AI_REQUEST_TOP_P = "gen_ai.request.top_p"
+GEN_AI_REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
+GEN_AI_REQUEST_SEED = "gen_ai.request.seed"
+GEN_AI_REQUEST_STOP_SEQUENCES = "gen_ai.request.stop_sequences"
+GEN_AI_REQUEST_FREQUENCY_PENALTY = "gen_ai.request.frequency_penalty"
+GEN_AI_REQUEST_PRESENCE_PENALTY = "gen_ai.request.presence_penalty"
+GEN_AI_REQUEST_CHOICE_COUNT = "gen_ai.request.choice.count"
+GEN_AI_REQUEST_STREAM = "gen_ai.request.stream"
+GEN_AI_REQUEST_ENCODING_FORMATS = "gen_ai.request.encoding_formats"
+GEN_AI_OUTPUT_TYPE = "gen_ai.output.type"
+GEN_AI_EMBEDDINGS_DIMENSION_COUNT = "gen_ai.embeddings.dimension.count"
+GEN_AI_CONVERSATION_ID = "gen_ai.conversation.id"
+GEN_AI_INPUT_MESSAGES = "gen_ai.input.messages"
+GEN_AI_OUTPUT_MESSAGES = "gen_ai.output.messages"
+GEN_AI_SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions"
+GEN_AI_TOOL_DEFINITIONS = "gen_ai.tool.definitions"
+GEN_AI_TOKEN_TYPE = "gen_ai.token.type"
+OPENAI_RESPONSE_SERVICE_TIER = "openai.response.service_tier"
+OPENAI_RESPONSE_SYSTEM_FINGERPRINT = "openai.response.system_fingerprint"
+SERVER_ADDRESS = "server.address"
+SERVER_PORT = "server.port"
+ERROR_TYPE = "error.type"
+
+# llmwatch's own span attributes (not in semconv; namespaced so they never collide)
+LLMWATCH_TOKENS_ESTIMATED = "llmwatch.usage.estimated"
+LLMWATCH_COST_USD = "llmwatch.cost.usd"
+LLMWATCH_COST_UNKNOWN = "llmwatch.cost.unknown"
+LLMWATCH_STREAM_CHUNKS = "llmwatch.stream.chunk_count"
+LLMWATCH_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk"
+LLMWATCH_STREAM_ABANDONED = "llmwatch.stream.abandoned"
+LLMWATCH_MODERATION_FLAGGED = "llmwatch.moderation.flagged"
+
+# Values for gen_ai.operation.name
+OP_CHAT = "chat"
+OP_TEXT_COMPLETION = "text_completion"
+OP_EMBEDDINGS = "embeddings"
+OP_GENERATE_CONTENT = "generate_content"
+OP_MODERATION = "moderation"  # not in semconv's list; the spec allows custom values
+
+# Values for gen_ai.provider.name
+PROVIDER_OPENAI = "openai"
+PROVIDER_AZURE_OPENAI = "azure.ai.openai"
+
+TOKEN_TYPE_INPUT = "input"
+TOKEN_TYPE_OUTPUT = "output"
+
+# --------------------------------------------------------------------------------------------
+# Metrics
+# --------------------------------------------------------------------------------------------
+MetricKind = Literal["histogram", "counter", "gauge"]
+
+# Semconv-recommended bucket boundaries.
+DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
+TOKEN_BUCKETS = (
+    1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+)
+TIME_PER_CHUNK_BUCKETS = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5)
+
+# The OTel -> Prometheus unit suffixes (opentelemetry-collector-contrib prometheus translator).
+_UNIT_SUFFIX = {
+    "s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds",
+    "By": "bytes", "KiBy": "kibibytes", "MiBy": "mebibytes", "GiBy": "gibibytes",
+    "W": "watts", "J": "joules", "V": "volts", "A": "amperes", "Cel": "celsius", "Hz": "hertz",
+    "%": "percent", "m": "meters",
+}
+
+
+def prometheus_name(otel_name: str, unit: str, kind: MetricKind) -> str:
+    """Translate an OTel instrument name + unit into the Prometheus metric name.
+
+    Follows the OTel "Prometheus and OpenMetrics compatibility" rules: invalid characters become
+    ``_``; ``{annotations}`` in the unit are dropped; a known unit becomes a suffix unless the name
+    already ends with it; unit ``1`` on a gauge becomes ``_ratio``; counters end in ``_total``.
+
+    >>> prometheus_name("gen_ai.client.operation.duration", "s", "histogram")
+    'gen_ai_client_operation_duration_seconds'
+    """
+    name = re.sub(r"[^a-zA-Z0-9_:]", "_", otel_name)
+    name = re.sub(r"__+", "_", name)
+    unit = re.sub(r"\{[^}]*\}", "", unit).strip()
+    suffix = ""
+    if unit == "1":
+        suffix = "ratio" if kind == "gauge" else ""
+    elif unit:
+        suffix = _UNIT_SUFFIX.get(unit, re.sub(r"[^a-zA-Z0-9_]", "_", unit).strip("_"))
+    if suffix and not name.endswith("_" + suffix):
+        name = f"{name}_{suffix}"
+    if kind == "counter" and not name.endswith("_total"):
+        name += "_total"
+    return name
+
+
+def label_name(attribute_key: str) -> str:
+    """Prometheus label name for an OTel attribute key (``gen_ai.request.model`` -> ``gen_ai_request_model``)."""
+    return re.sub(r"[^a-zA-Z0-9_]", "_", attribute_key)
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One metric, declared once. ``attributes`` are OTel attribute keys; labels derive from them."""
+
+    otel_name: str
+    kind: MetricKind
+    unit: str
+    description: str
+    attributes: tuple[str, ...]
+    buckets: tuple[float, ...] | None = None
+
+    @property
+    def prom_name(self) -> str:
+        return prometheus_name(self.otel_name, self.unit, self.kind)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(label_name(a) for a in self.attributes)
+
+    @property
+    def prom_series_names(self) -> tuple[str, ...]:
+        """Names of the sample series Prometheus stores for this metric."""
+        n = self.prom_name
+        if self.kind == "histogram":
+            return (f"{n}_bucket", f"{n}_sum", f"{n}_count")
+        return (n,)
+
+
+# Label set shared by the GenAI client metrics. Bounded: never ids, never prompt text.
+_CALL_ATTRS = (GEN_AI_OPERATION_NAME, GEN_AI_PROVIDER_NAME, GEN_AI_REQUEST_MODEL, GEN_AI_RESPONSE_MODEL)
+
+LLMWATCH_ESTIMATED = "llmwatch.estimated"  # "true" | "false"
+LLMWATCH_DROP_REASON = "llmwatch.reason"
+LLMWATCH_COMPONENT = "llmwatch.component"
+
+OPERATION_DURATION = MetricSpec(
+    "gen_ai.client.operation.duration", "histogram", "s", "GenAI operation duration.",
+    _CALL_ATTRS + (ERROR_TYPE,), DURATION_BUCKETS,
+)
+TOKEN_USAGE = MetricSpec(
+    "gen_ai.client.token.usage", "histogram", "{token}",
+    "Number of input and output tokens used, as reported by the provider (never estimates).",
+    _CALL_ATTRS + (GEN_AI_TOKEN_TYPE,), TOKEN_BUCKETS,
+)
+TIME_TO_FIRST_CHUNK = MetricSpec(
+    "gen_ai.client.operation.time_to_first_chunk", "histogram", "s",
+    "Time from issuing a streaming request to receiving the first chunk.",
+    _CALL_ATTRS + (ERROR_TYPE,), DURATION_BUCKETS,
+)
+TIME_PER_OUTPUT_CHUNK = MetricSpec(
+    "gen_ai.client.operation.time_per_output_chunk", "histogram", "s",
+    "Time between consecutive chunks of a streaming response, after the first.",
+    _CALL_ATTRS + (ERROR_TYPE,), TIME_PER_CHUNK_BUCKETS,
+)
+COST = MetricSpec(
+    "llmwatch.cost.usd", "counter", "{USD}",
+    "Cost of GenAI calls in US dollars, from the bundled (or user) price table. Calls with an "
+    "unknown price add nothing here and are counted in llmwatch_unknown_price_calls_total.",
+    (GEN_AI_PROVIDER_NAME, GEN_AI_REQUEST_MODEL, GEN_AI_RESPONSE_MODEL, LLMWATCH_ESTIMATED),
+)
+UNKNOWN_PRICE_CALLS = MetricSpec(
+    "llmwatch.unknown_price.calls", "counter", "{call}",
+    "Calls whose model has no known price (their cost is unknown, never $0).",
+    (GEN_AI_PROVIDER_NAME, GEN_AI_REQUEST_MODEL, GEN_AI_RESPONSE_MODEL),
+)
+ESTIMATED_TOKENS = MetricSpec(
+    "llmwatch.estimated_tokens", "counter", "{token}",
+    "Tokens estimated with a local tokenizer because the provider reported no usage.",
+    (GEN_AI_OPERATION_NAME, GEN_AI_PROVIDER_NAME, GEN_AI_REQUEST_MODEL, GEN_AI_TOKEN_TYPE),
+)
+RECORDS_DROPPED = MetricSpec(
+    "llmwatch.records.dropped", "counter", "{record}",
+    "Call records llmwatch dropped, by reason (queue_full, sink_error, ...).",
+    (LLMWATCH_DROP_REASON,),
+)
+INTERNAL_ERRORS = MetricSpec(
+    "llmwatch.internal.errors", "counter", "{error}",
+    "Failures inside llmwatch, caught and logged so they never reach the application.",
+    (LLMWATCH_COMPONENT,),
+)
+QUEUE_DEPTH = MetricSpec(
+    "llmwatch.queue.depth", "gauge", "{record}",
+    "Call records waiting in the in-process queue for the sinks.", (),
+)
+RECORDS_PROCESSED = MetricSpec(
+    "llmwatch.records.processed", "counter", "{record}",
+    "Call records handed to the sinks.", (),
+)
+
+CORE_METRICS: tuple[MetricSpec, ...] = (
+    OPERATION_DURATION, TOKEN_USAGE, TIME_TO_FIRST_CHUNK, TIME_PER_OUTPUT_CHUNK, COST,
+    UNKNOWN_PRICE_CALLS, ESTIMATED_TOKENS, RECORDS_DROPPED, INTERNAL_ERRORS, QUEUE_DEPTH,
+    RECORDS_PROCESSED,
+)
+
+# Every metric llmwatch (SDK, store, scorers, agent) can emit. Later modules append their specs
+# here, in this file, so the dashboards/alerts/chart tests see the complete list.
+ALL_METRICS: tuple[MetricSpec, ...] = CORE_METRICS
+
+
+def by_prom_name() -> dict[str, MetricSpec]:
+    """Map every Prometheus series name (incl. ``_bucket``/``_sum``/``_count``) to its spec."""
+    out: dict[str, MetricSpec] = {}
+    for spec in ALL_METRICS:
+        for series in spec.prom_series_names:
+            out[series] = spec
+    return out

@@ -1,0 +1,107 @@
+"""The call record: one plain object per finished LLM call, handed to sinks off the caller's thread.
+
+The instrumentation fills a :class:`CallRecord` on the caller's thread with what the response
+already holds (timestamps, ids, usage, references to the request and response) and puts it on the
+bounded :class:`~llmwatch.pipeline.RecordPipeline`. Everything expensive — content normalisation,
+token estimation, redaction, SQL — happens later, in the pipeline's worker thread.
+
+Sinks (the SQL prompt-log store, scorers, test collectors) implement :class:`Sink`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Sequence, runtime_checkable
+
+STATUS_OK = "ok"
+STATUS_ERROR = "error"
+
+
+@dataclass(slots=True)
+class CallRecord:
+    """One finished call. Times are Unix epoch seconds (float); durations are seconds.
+
+    ``input_messages``/``output_messages`` hold the semconv-shaped content (lists of
+    ``{"role", "parts": [...]}`` dicts) once the pipeline has normalised it; until then the raw
+    request/response objects sit in ``raw_request``/``raw_response`` and are dropped after use.
+    """
+
+    operation: str
+    provider: str
+    request_model: str | None
+    start_time: float
+    end_time: float = 0.0
+    record_id: str = ""  # assigned by the pipeline (uuid4 hex) before any sink sees the record
+    trace_id: str | None = None  # 32 hex chars
+    span_id: str | None = None  # 16 hex chars
+    parent_span_id: str | None = None
+    response_model: str | None = None
+    response_id: str | None = None
+    server_address: str | None = None
+    server_port: int | None = None
+    status: str = STATUS_OK
+    error_type: str | None = None
+    error_message: str | None = None
+    streamed: bool = False
+    time_to_first_chunk: float | None = None
+    chunk_count: int | None = None
+    finish_reasons: list[str] | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    tokens_estimated: bool = False
+    cost_usd: float | None = None  # None = unknown price (never 0 for "unknown")
+    cost_estimated: bool = False
+    request_params: dict[str, Any] = field(default_factory=dict)
+    system_instructions: list[dict[str, Any]] | None = None
+    input_messages: list[dict[str, Any]] | None = None
+    output_messages: list[dict[str, Any]] | None = None
+    embedding_dimensions: int | None = None
+    service_name: str | None = None
+    # Request context (filled from llmwatch.context(...) once that lands; None otherwise)
+    session_id: str | None = None
+    conversation_id: str | None = None
+    user_id: str | None = None
+    prompt_template: str | None = None
+    prompt_template_version: str | None = None
+    tags: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    # Transient: references captured on the hot path, normalised and cleared by the pipeline.
+    raw_request: Any = None
+    raw_response: Any = None
+    # Output text accumulated from a stream (used for content and token estimation).
+    stream_text: str | None = None
+
+    @property
+    def duration(self) -> float:
+        return max(0.0, self.end_time - self.start_time)
+
+    @property
+    def total_tokens(self) -> int | None:
+        if self.input_tokens is None and self.output_tokens is None:
+            return None
+        return (self.input_tokens or 0) + (self.output_tokens or 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict of the public fields (transient references excluded)."""
+        out: dict[str, Any] = {}
+        for name in self.__slots__:  # type: ignore[attr-defined]
+            if name in ("raw_request", "raw_response"):
+                continue
+            out[name] = getattr(self, name)
+        out["duration"] = self.duration
+        return out
+
+
+@runtime_checkable
+class Sink(Protocol):
+    """Receives batches of finished, normalised records on the pipeline's worker thread.
+
+    ``write`` may raise; the pipeline counts the failure (``llmwatch_records_dropped_total{reason=
+    "sink_error"}``) unless the sink takes responsibility itself (the SQL store spools to disk).
+    """
+
+    def write(self, records: Sequence[CallRecord]) -> None: ...
+
+    def close(self) -> None: ...
