@@ -221,9 +221,116 @@ CORE_METRICS: tuple[MetricSpec, ...] = (
     RECORDS_PROCESSED,
 )
 
+# --------------------------------------------------------------------------------------------
+# Quality & safety (issue 5: scorers). Declared here first so dashboards and alerts can use them;
+# the scorers must emit exactly these names and labels. All share ``gen_ai.request.model`` with the
+# core metrics so ratios against call counts join on it.
+# --------------------------------------------------------------------------------------------
+LLMWATCH_DIRECTION = "llmwatch.direction"  # "input" (prompt) | "output" (completion)
+LLMWATCH_CATEGORY = "llmwatch.category"  # scorer/moderation category, e.g. "toxicity", "hate"
+LLMWATCH_DETECTOR = "llmwatch.detector"  # which detector fired, e.g. "heuristic", "classifier"
+LLMWATCH_REDACTION_KIND = "llmwatch.redaction.kind"  # "email" | "phone" | "credit_card" | ...
+LLMWATCH_VALIDATOR = "llmwatch.validator"  # e.g. "json_schema", "regex", "max_length"
+LLMWATCH_FEEDBACK_KIND = "llmwatch.feedback.kind"  # e.g. "thumbs", "rating"
+
+SCORE_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
+
+TOXICITY_SCORE = MetricSpec(
+    "llmwatch.toxicity.score", "histogram", "1",
+    "Toxicity score in [0, 1] of one text, observed once per scored text and category "
+    "(direction input = prompt, output = completion). Alerts count the share above le=\"0.8\".",
+    (GEN_AI_REQUEST_MODEL, LLMWATCH_DIRECTION, LLMWATCH_CATEGORY), SCORE_BUCKETS,
+)
+MODERATION_FLAGS = MetricSpec(
+    "llmwatch.moderation.flags", "counter", "{flag}",
+    "Texts flagged by moderation, +1 per flagged category (a text flagged for two categories adds 2).",
+    (GEN_AI_REQUEST_MODEL, LLMWATCH_DIRECTION, LLMWATCH_CATEGORY),
+)
+INJECTION_DETECTIONS = MetricSpec(
+    "llmwatch.injection.detections", "counter", "{detection}",
+    "Prompts a prompt-injection detector flagged, +1 per flagged prompt and detector.",
+    (GEN_AI_REQUEST_MODEL, LLMWATCH_DETECTOR),
+)
+REDACTIONS = MetricSpec(
+    "llmwatch.redactions", "counter", "{redaction}",
+    "PII spans redacted before storage, +1 per redacted span, by kind and direction.",
+    (LLMWATCH_REDACTION_KIND, LLMWATCH_DIRECTION),
+)
+VALIDATION_FAILURES = MetricSpec(
+    "llmwatch.validation.failures", "counter", "{failure}",
+    "Responses that failed an output validator (JSON schema, regex, length, ...), +1 per failure.",
+    (GEN_AI_REQUEST_MODEL, LLMWATCH_VALIDATOR),
+)
+FEEDBACK_SCORE = MetricSpec(
+    "llmwatch.feedback.score", "histogram", "1",
+    "User feedback normalised to [0, 1] (thumbs down = 0, thumbs up = 1; ratings scaled), one "
+    "observation per feedback event.",
+    (GEN_AI_REQUEST_MODEL, LLMWATCH_FEEDBACK_KIND), (0.0, 0.25, 0.5, 0.75, 1.0),
+)
+
+QUALITY_METRICS: tuple[MetricSpec, ...] = (
+    TOXICITY_SCORE, MODERATION_FLAGS, INJECTION_DETECTIONS, REDACTIONS, VALIDATION_FAILURES,
+    FEEDBACK_SCORE,
+)
+
+# --------------------------------------------------------------------------------------------
+# GPU (issue 6: agent). OTel hardware semconv ``hw.*`` names, translated to Prometheus by the same
+# rules as everything else; llmwatch.gpu.* where semconv has nothing. One series per GPU, labelled
+# ``hw_id`` (the GPU UUID) and ``hw_name`` (the product name).
+# --------------------------------------------------------------------------------------------
+HW_ID = "hw.id"
+HW_NAME = "hw.name"
+HW_TYPE = "hw.type"  # always "gpu" here
+LLMWATCH_THROTTLE_REASON = "llmwatch.gpu.throttle.reason"  # hw_thermal|sw_thermal|hw_power_brake|sw_power_cap|hw_slowdown|...
+PROCESS_PID = "process.pid"
+PROCESS_EXECUTABLE_NAME = "process.executable.name"
+
+_GPU_ATTRS = (HW_ID, HW_NAME)
+
+GPU_UTILIZATION = MetricSpec(
+    "hw.gpu.utilization", "gauge", "1", "Fraction of time the GPU was busy, 0..1 (NVML utilization.gpu / 100).",
+    _GPU_ATTRS,
+)
+GPU_MEMORY_USAGE = MetricSpec(
+    "hw.gpu.memory.usage", "gauge", "By", "GPU memory in use, bytes (NVML memory.used).", _GPU_ATTRS,
+)
+GPU_MEMORY_LIMIT = MetricSpec(
+    "hw.gpu.memory.limit", "gauge", "By", "Total GPU memory, bytes (NVML memory.total).", _GPU_ATTRS,
+)
+GPU_POWER = MetricSpec(
+    "hw.power", "gauge", "W", "GPU power draw, watts (NVML reports mW: divide by 1000); hw.type=\"gpu\".",
+    _GPU_ATTRS + (HW_TYPE,),
+)
+GPU_TEMPERATURE = MetricSpec(
+    "hw.temperature", "gauge", "Cel", "GPU core temperature, degrees Celsius; hw.type=\"gpu\".",
+    _GPU_ATTRS + (HW_TYPE,),
+)
+GPU_THROTTLE_ACTIVE = MetricSpec(
+    "llmwatch.gpu.throttle.active", "gauge", "{state}",
+    "1 while the named clock-throttle reason is active on the GPU, else 0; one series per GPU and "
+    "reason (NVML clocks-event reasons: hw_thermal, sw_thermal, hw_power_brake, sw_power_cap, "
+    "hw_slowdown, sync_boost, idle).",
+    _GPU_ATTRS + (LLMWATCH_THROTTLE_REASON,),
+)
+GPU_PROCESS_MEMORY = MetricSpec(
+    "llmwatch.gpu.process.memory.usage", "gauge", "By",
+    "GPU memory used by one process, bytes (NVML running compute processes; omitted when NVML reports None).",
+    _GPU_ATTRS + (PROCESS_PID, PROCESS_EXECUTABLE_NAME),
+)
+GPU_AVAILABLE = MetricSpec(
+    "llmwatch.gpu.available", "gauge", "{state}",
+    "1 when the agent's NVML source initialised and reads the GPUs, 0 when NVML is unavailable "
+    "(library missing, driver error). Always exported by the GPU collector.", (),
+)
+
+GPU_METRICS: tuple[MetricSpec, ...] = (
+    GPU_UTILIZATION, GPU_MEMORY_USAGE, GPU_MEMORY_LIMIT, GPU_POWER, GPU_TEMPERATURE,
+    GPU_THROTTLE_ACTIVE, GPU_PROCESS_MEMORY, GPU_AVAILABLE,
+)
+
 # Every metric llmwatch (SDK, store, scorers, agent) can emit. Later modules append their specs
 # here, in this file, so the dashboards/alerts/chart tests see the complete list.
-ALL_METRICS: tuple[MetricSpec, ...] = CORE_METRICS
+ALL_METRICS: tuple[MetricSpec, ...] = CORE_METRICS + QUALITY_METRICS + GPU_METRICS
 
 
 def by_prom_name() -> dict[str, MetricSpec]:
