@@ -222,6 +222,44 @@ CORE_METRICS: tuple[MetricSpec, ...] = (
 )
 
 # --------------------------------------------------------------------------------------------
+# Prompt-log store (llmwatch.store)
+# --------------------------------------------------------------------------------------------
+STORE_RECORDS_WRITTEN = MetricSpec(
+    "llmwatch.store.records.written", "counter", "{record}",
+    "Call records written to the prompt-log database (direct writes and spool replays).", (),
+)
+STORE_RECORDS_SPOOLED = MetricSpec(
+    "llmwatch.store.records.spooled", "counter", "{record}",
+    "Call records written to the local disk spool because the database was unreachable, locked or full.", (),
+)
+STORE_RECORDS_REPLAYED = MetricSpec(
+    "llmwatch.store.records.replayed", "counter", "{record}",
+    "Spooled call records replayed into the database once it came back.", (),
+)
+STORE_RECORDS_DROPPED = MetricSpec(
+    "llmwatch.store.records.dropped", "counter", "{record}",
+    "Call records the prompt-log store could not keep, by reason (spool_full, spool_error, invalid).",
+    (LLMWATCH_DROP_REASON,),
+)
+STORE_WRITE_ERRORS = MetricSpec(
+    "llmwatch.store.write.errors", "counter", "{error}",
+    "Failed database writes (each one sends its batch to the disk spool).", (),
+)
+STORE_SPOOL_SIZE = MetricSpec(
+    "llmwatch.store.spool.size", "gauge", "By",
+    "Bytes waiting in the prompt-log disk spool.", (),
+)
+STORE_BATCH_DURATION = MetricSpec(
+    "llmwatch.store.batch.duration", "histogram", "s",
+    "Time to write one batch of call records to the database.", (), DURATION_BUCKETS,
+)
+
+STORE_METRICS: tuple[MetricSpec, ...] = (
+    STORE_RECORDS_WRITTEN, STORE_RECORDS_SPOOLED, STORE_RECORDS_REPLAYED, STORE_RECORDS_DROPPED,
+    STORE_WRITE_ERRORS, STORE_SPOOL_SIZE, STORE_BATCH_DURATION,
+)
+
+# --------------------------------------------------------------------------------------------
 # Quality & safety (issue 5: scorers). Declared here first so dashboards and alerts can use them;
 # the scorers must emit exactly these names and labels. All share ``gen_ai.request.model`` with the
 # core metrics so ratios against call counts join on it.
@@ -330,7 +368,7 @@ GPU_METRICS: tuple[MetricSpec, ...] = (
 
 # Every metric llmwatch (SDK, store, scorers, agent) can emit. Later modules append their specs
 # here, in this file, so the dashboards/alerts/chart tests see the complete list.
-ALL_METRICS: tuple[MetricSpec, ...] = CORE_METRICS + QUALITY_METRICS + GPU_METRICS
+ALL_METRICS: tuple[MetricSpec, ...] = CORE_METRICS + STORE_METRICS + QUALITY_METRICS + GPU_METRICS
 
 
 def by_prom_name() -> dict[str, MetricSpec]:

@@ -1,0 +1,149 @@
+"""Opening the prompt-log database: URL resolution, engine set-up, migrations at open.
+
+``open_engine(url)`` returns an engine whose schema is at the head Alembic revision. Concurrent
+openers are serialised (a PostgreSQL advisory lock; a lock file next to a SQLite database), so
+two processes starting at once never race to create the tables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+VERSION_TABLE = "llmwatch_alembic_version"
+_PG_LOCK_KEY = 0x6C6C6D77  # "llmw": advisory-lock key for migrations
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+class StoreError(RuntimeError):
+    """The prompt-log database cannot be opened or used (bad URL, unsupported backend, ...)."""
+
+
+def default_url() -> str:
+    """The embedded default: ``sqlite:///<user data dir>/llmwatch/calls.db``."""
+    import platformdirs
+
+    return f"sqlite:///{platformdirs.user_data_path('llmwatch') / 'calls.db'}"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """Explicit ``url`` > ``LLMWATCH_STORE_URL`` > the per-user SQLite default."""
+    return url or os.environ.get("LLMWATCH_STORE_URL") or default_url()
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL lets readers (the CLI) run while the writer writes; NORMAL is durable across app crashes.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=2000")
+    cur.close()
+
+
+def create_engine(url: str) -> Engine:
+    """A new engine for ``url`` (no migrations). SQLite files get WAL and a short busy timeout."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # noqa: BLE001 - sqlalchemy raises several types
+        raise StoreError(f"invalid store URL {url!r}: expected e.g. sqlite:///path/calls.db or "
+                         f"postgresql+psycopg://user@host/db ({exc})") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        db = parsed.database
+        if db and db != ":memory:" and not db.startswith("file:"):
+            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed, connect_args={"timeout": 2.0, "check_same_thread": False})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if backend == "postgresql":
+        args = {"connect_timeout": 3} if parsed.get_driver_name() in ("psycopg", "psycopg2") else {}
+        return sa.create_engine(parsed, connect_args=args, pool_pre_ping=True)
+    raise StoreError(f"unsupported store backend {backend!r} in {url!r}: use sqlite:///... or postgresql+psycopg://...")
+
+
+@contextlib.contextmanager
+def _migration_lock(engine: Engine, conn: sa.Connection) -> Iterator[None]:
+    if engine.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_lock({_PG_LOCK_KEY})")
+        try:
+            yield
+        finally:
+            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_PG_LOCK_KEY})")
+        return
+    db = engine.url.database
+    if not db or db == ":memory:":
+        yield
+        return
+    with open(f"{db}.migrate.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _alembic_config(conn: sa.Connection):
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def current_revision(conn: sa.Connection) -> str | None:
+    """The schema revision of the database behind ``conn`` (None: not created yet)."""
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the schema in place to ``revision`` (default: the newest)."""
+    from alembic import command
+
+    with engine.connect() as conn:
+        with _migration_lock(engine, conn):
+            if revision == "head" and current_revision(conn) == head_revision():
+                conn.commit()
+                return
+            command.upgrade(_alembic_config(conn), revision)
+            conn.commit()
+
+
+def open_engine(url: str | None = None) -> Engine:
+    """A cached engine for ``url`` with the schema migrated to head; one per URL per process."""
+    url = resolve_url(url)
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = create_engine(url)
+            migrate(engine)
+            _engines[url] = engine
+        return engine
+
+
+def _forget_engines_after_fork() -> None:
+    # Pooled connections belong to the parent; the child opens its own.
+    global _engines_lock
+    _engines_lock = threading.Lock()
+    for engine in _engines.values():
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_engines_after_fork)

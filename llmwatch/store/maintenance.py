@@ -1,0 +1,35 @@
+"""Retention: deleting calls (and their tags, scores, flags, feedback) older than a cut-off."""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from llmwatch.store.models import call_tags, calls, feedback, flags, scores
+
+
+def prune(engine: Engine, older_than: float, now: float | None = None, chunk: int = 5000) -> int:
+    """Delete calls that started more than ``older_than`` seconds before ``now``; return how many.
+
+    Works in chunks of ``chunk`` calls so a large prune never holds a long write lock (the writer
+    keeps writing in between). Annotations of the deleted calls go with them.
+    """
+    if older_than <= 0:
+        raise ValueError("older_than must be a positive number of seconds")
+    cutoff = (time.time() if now is None else now) - older_than
+    total = 0
+    while True:
+        with engine.begin() as conn:
+            rows = conn.execute(
+                sa.select(calls.c.id, calls.c.record_id).where(calls.c.start_time < cutoff).limit(chunk)
+            ).fetchall()
+            if not rows:
+                return total
+            ids = [r[0] for r in rows]
+            rids = [r[1] for r in rows]
+            for table in (call_tags, scores, flags, feedback):
+                conn.execute(sa.delete(table).where(table.c.record_id.in_(rids)))
+            conn.execute(sa.delete(calls).where(calls.c.id.in_(ids)))
+        total += len(rows)

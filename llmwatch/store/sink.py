@@ -1,0 +1,249 @@
+"""The prompt-log sink: a writer thread that batches call records into SQL, spooling on outage.
+
+``write()`` (called by the SDK's record pipeline, never on the app's thread) only appends to a
+bounded in-memory queue. The writer thread takes batches from it, redacts, converts and inserts
+them. When the database is unreachable, locked or full, the batch goes to the disk spool and the
+writer switches to spooling until a retry (with backoff) replays the spool in order; only then
+does it write directly again. Nothing is dropped unless the spool is full, and each drop is
+counted in ``llmwatch_store_records_dropped_total{llmwatch_reason=...}``.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import threading
+import time
+import weakref
+from typing import Any, Sequence
+
+from llmwatch.record import CallRecord
+from llmwatch.store import db
+from llmwatch.store.metrics import StoreMetrics
+from llmwatch.store.redaction import redact_record
+from llmwatch.store.rows import to_row
+from llmwatch.store.spool import Spool, SpoolFull
+from llmwatch.store.writer import insert_rows
+
+log = logging.getLogger("llmwatch.store")
+_sinks: "weakref.WeakSet[StoreSink]" = weakref.WeakSet()
+
+
+class StoreSink:
+    """Sink for :class:`~llmwatch.record.CallRecord` batches; see :func:`llmwatch.store.open_sink`."""
+
+    def __init__(self, url: str, metrics: StoreMetrics, spool: Spool, *, capture_content: bool = True,
+                 mask_literals: bool = False, max_pending: int = 100_000, batch_size: int = 2000,
+                 retry_min: float = 0.2, retry_max: float = 5.0, retention: float | None = None) -> None:
+        self.url = url
+        self.metrics = metrics
+        self.spool = spool
+        self.capture_content = capture_content
+        self.mask_literals = mask_literals
+        self.max_pending = max_pending
+        self.batch_size = batch_size
+        self.retry_min, self.retry_max = retry_min, retry_max
+        self.retention = retention
+        self._engine: Any = None
+        self._init_state()
+        metrics.spool_bytes.set(spool.pending_bytes)
+        _sinks.add(self)
+
+    def _init_state(self) -> None:
+        self._cond = threading.Condition()
+        self._pending: collections.deque[CallRecord] = collections.deque()
+        self._busy = False
+        self._closed = False
+        self._outage = self.spool.has_pending()  # leftovers from an earlier run: replay them first
+        self._retry_at = 0.0
+        self._backoff = self.retry_min
+        self._next_prune = 0.0
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+
+    # -- the pipeline side -------------------------------------------------------------------
+    def write(self, records: Sequence[CallRecord]) -> None:
+        """Queue ``records`` for the writer thread; never blocks on the database, never raises."""
+        overflow: Sequence[CallRecord] = ()
+        with self._cond:
+            room = self.max_pending - len(self._pending)
+            if self._closed or room < len(records):
+                overflow = records if self._closed else records[max(room, 0):]
+                records = () if self._closed else records[:max(room, 0)]
+            self._pending.extend(records)
+            self._cond.notify()
+        if self._thread is None or self._pid != os.getpid():
+            self._start()
+        if overflow:  # queue full (or closed): straight to disk, in this (pipeline) thread
+            self._spool(self._rows(overflow))
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every queued record is in the database or the spool; True if so in time."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self._pending or self._busy:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Flush, then stop the writer; records still queued after ``timeout`` go to the spool."""
+        self.flush(timeout)
+        with self._cond:
+            self._closed = True
+            rest = list(self._pending)
+            self._pending.clear()
+            self._cond.notify_all()
+        if self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout)
+        if rest:
+            self._spool(self._rows(rest))
+        self.spool.close()
+
+    def _start(self) -> None:
+        with self._cond:
+            if self._thread is not None and self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name="llmwatch-store-writer", daemon=True)
+            self._thread.start()
+
+    # -- the writer thread -------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._closed and not self._retry_due():
+                    self._cond.wait(self._wait_time())
+                if self._closed and not self._pending:
+                    return
+                batch = [self._pending.popleft() for _ in range(min(self.batch_size, len(self._pending)))]
+                self._busy = True
+            try:
+                self._handle(batch)
+            except Exception:  # noqa: BLE001 - the writer must survive anything
+                log.exception("llmwatch store: unexpected writer failure")
+                self.metrics.drop("writer_error", len(batch))
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def _retry_due(self) -> bool:
+        return self._outage and time.monotonic() >= self._retry_at
+
+    def _wait_time(self) -> float:
+        if self._outage:
+            return max(0.01, self._retry_at - time.monotonic())
+        return 1.0 if self.retention else 60.0
+
+    def _handle(self, batch: list[CallRecord]) -> None:
+        rows = self._rows(batch)
+        if self._outage and self._retry_due():
+            self._try_replay()
+        if self._outage:
+            self._spool(rows)
+            return
+        if rows and not self._insert(rows):
+            self._spool(rows)
+        self._maybe_prune()
+
+    def _rows(self, records: Sequence[CallRecord]) -> list[dict[str, Any]]:
+        rows = []
+        for rec in records:
+            try:
+                rows.append(to_row(redact_record(rec), self.capture_content, self.mask_literals))
+            except Exception:  # noqa: BLE001 - a bad record or redactor must not stop the others
+                log.exception("llmwatch store: could not convert record %s", getattr(rec, "record_id", "?"))
+                self.metrics.drop("invalid", 1)
+        return rows
+
+    def _db(self):
+        if self._engine is None:
+            self._engine = db.open_engine(self.url)
+        return self._engine
+
+    def _insert(self, rows: list[dict[str, Any]]) -> bool:
+        t0 = time.perf_counter()
+        try:
+            with self._db().begin() as conn:
+                insert_rows(conn, rows)
+        except Exception as exc:  # noqa: BLE001 - unreachable, locked, full, ...: all go to the spool
+            log.warning("llmwatch store: database write failed (%s); spooling to %s", exc.__class__.__name__,
+                        self.spool.dir)
+            self.metrics.write_errors.inc()
+            self._enter_outage()
+            return False
+        self.metrics.batch_duration.observe(time.perf_counter() - t0)
+        self.metrics.written.inc(len(rows))
+        return True
+
+    def _enter_outage(self) -> None:
+        if not self._outage:
+            self._backoff = self.retry_min
+        else:
+            self._backoff = min(self.retry_max, self._backoff * 2)
+        self._outage = True
+        self._retry_at = time.monotonic() + self._backoff
+
+    def _spool(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        try:
+            self.spool.append(rows)
+        except SpoolFull:
+            self.metrics.drop("spool_full", len(rows))
+            return
+        except OSError:
+            log.exception("llmwatch store: cannot write the spool %s", self.spool.dir)
+            self.metrics.drop("spool_error", len(rows))
+            return
+        self.metrics.spooled.inc(len(rows))
+        self.metrics.spool_bytes.set(self.spool.pending_bytes)
+
+    def _try_replay(self) -> None:
+        def insert(rows: list[dict[str, Any]]) -> None:
+            with self._db().begin() as conn:
+                insert_rows(conn, rows)
+            self.metrics.replayed.inc(len(rows))
+            self.metrics.written.inc(len(rows))
+
+        try:
+            _, torn = self.spool.replay(insert)
+        except Exception as exc:  # noqa: BLE001 - still down: keep spooling, retry later
+            log.info("llmwatch store: database still unavailable (%s)", exc.__class__.__name__)
+            self.metrics.write_errors.inc()
+            self._enter_outage()
+            return
+        finally:
+            self.metrics.spool_bytes.set(self.spool.pending_bytes)
+        self.metrics.drop("spool_corrupt", torn)
+        # Segments still there belong to other live processes (forked workers sharing the spool);
+        # each replays its own, so waiting for them here would only keep everyone spooling.
+        self._outage = False
+        log.info("llmwatch store: database back; spool replayed")
+
+    def _maybe_prune(self) -> None:
+        if not self.retention or time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + 3600
+        from llmwatch.store.maintenance import prune
+
+        try:
+            prune(self._db(), older_than=self.retention)
+        except Exception:  # noqa: BLE001
+            log.warning("llmwatch store: retention prune failed", exc_info=True)
+
+    def _after_fork_in_child(self) -> None:
+        self.spool.after_fork_in_child()
+        self._init_state()
+
+
+def _reinit_after_fork() -> None:
+    for sink in list(_sinks):
+        sink._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_reinit_after_fork)
