@@ -1,0 +1,257 @@
+"""The price table: USD cost of a call from its token counts. An unknown price is ``None``, never $0.
+
+The table ships with the package (``llmwatch/data/prices.json``, dated by ``as_of``) and is read
+with :mod:`importlib.resources`; nothing is ever fetched. A user file of the same shape (config
+``price_file`` / ``LLMWATCH_PRICE_FILE``) overrides or adds whole model entries.
+
+``cost()`` runs on the caller's thread, so the work is front-loaded: the file is validated at
+load, and each model string is resolved to its rates once (``functools.lru_cache``); after that a
+call is one cached lookup and a few multiplications.
+
+    >>> table = PriceTable.load()
+    >>> table.cost("gpt-4o-2024-08-06", input_tokens=1000, output_tokens=500, cached_input_tokens=400)
+    0.007
+    >>> table.cost("my-private-model", 1000, 500) is None
+    True
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import re
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from typing import Any, Mapping
+
+__all__ = ["PriceTable", "Price", "PriceFileError", "normalise_model", "FIELDS", "BUNDLED"]
+
+FIELDS = ("input", "cached_input", "output")  # USD per 1M tokens
+BUNDLED = "bundled"
+_TOP_LEVEL = ("version", "as_of", "source", "notes", "currency", "unit", "models")
+_ACCEPTED = ('accepted: {"models": {"<model>": {"input": 2.5, "cached_input": 1.25, "output": 10.0}}} '
+             "with non-negative numbers in USD per 1M tokens; 'input' is required, 'cached_input' and "
+             "'output' are optional; no other fields")
+# A dated snapshot suffix: gpt-4o-2024-08-06, o3-2025-04-16, gpt-4-0613, gpt-3.5-turbo-0125.
+_SNAPSHOT = re.compile(r"-(?:\d{4}-\d{2}-\d{2}|\d{4})$")
+
+
+class PriceFileError(ValueError):
+    """A price file is not in the accepted form. The message names the file, the model key and
+    the field, and says what is accepted."""
+
+    def __init__(self, path: str, problem: str, model: str | None = None, field: str | None = None):
+        where = f"models[{model!r}]" if model is not None else ""
+        if field is not None:
+            where = f"{where}.{field}" if where else field
+        super().__init__(f"{path}: {where + ': ' if where else ''}{problem}; {_ACCEPTED}")
+        self.path, self.model, self.field = path, model, field
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """One model's rates in USD per 1M tokens. ``None`` means the table has no such rate:
+    ``cached_input`` then falls back to ``input``; a missing ``output`` makes output unknown.
+
+        >>> PriceTable.load().price_for("openai/GPT-4o-mini")
+        Price(model='gpt-4o-mini', input=0.15, cached_input=0.075, output=0.6, source='bundled')
+    """
+
+    model: str
+    input: float
+    cached_input: float | None
+    output: float | None
+    source: str = BUNDLED  # "bundled" or the user file's path
+
+
+def normalise_model(model: str) -> str:
+    """Lower-case, without a provider prefix: ``"Azure/GPT-4o"`` -> ``"gpt-4o"``."""
+    name = model.strip().lower()
+    return name.rsplit("/", 1)[1] if "/" in name else name
+
+
+class PriceTable:
+    """Immutable model -> :class:`Price` table. Build it with :meth:`load`."""
+
+    def __init__(self, prices: Mapping[str, Price], as_of: str, source: str,
+                 user_file: str | None = None) -> None:
+        self._prices = dict(prices)
+        self.as_of = as_of
+        self.source = source
+        self.user_file = user_file
+        # Per instance, so a reloaded table never serves another table's resolutions.
+        self._rates = functools.lru_cache(maxsize=1024)(self._resolve_rates)
+
+    @classmethod
+    def load(cls, user_file: str | os.PathLike[str] | None = None) -> PriceTable:
+        """The bundled table, merged with ``user_file`` whose entries replace or add whole models.
+
+        Raises :class:`PriceFileError` if the user file is unreadable or malformed; nothing of it
+        is applied then. Never touches the network.
+
+            >>> PriceTable.load().as_of
+            '2025-08-07'
+        """
+        bundled = _bundled()
+        prices = dict(bundled.prices)
+        if user_file is not None:
+            path = os.fspath(user_file)
+            try:
+                with open(path, encoding="utf-8") as f:
+                    text = f.read()
+            except (OSError, UnicodeDecodeError) as e:
+                raise PriceFileError(path, f"cannot read the file ({e})") from None
+            prices.update(_parse(text, path).prices)  # parsed in full before anything is merged
+        return cls(prices, bundled.as_of, bundled.source, os.fspath(user_file) if user_file else None)
+
+    def models(self) -> list[str]:
+        """Every model key in the table, sorted."""
+        return sorted(self._prices)
+
+    def price_for(self, model: str | None) -> Price | None:
+        """The :class:`Price` for a model name, resolved as in :meth:`cost`; None if unknown.
+
+            >>> PriceTable.load().price_for("o3-2025-04-16").model
+            'o3'
+        """
+        if not isinstance(model, str):
+            return None
+        name = normalise_model(model)
+        price = self._prices.get(name)
+        if price is None:
+            base = _SNAPSHOT.sub("", name)
+            price = self._prices.get(base) if base != name else None
+        return price
+
+    def _resolve_rates(self, model: str | None) -> tuple[float, float, float | None] | None:
+        price = self.price_for(model)
+        if price is None:
+            return None
+        cached = price.cached_input if price.cached_input is not None else price.input
+        return price.input, cached, price.output
+
+    def cost(self, model: str | None, input_tokens: int | None, output_tokens: int | None,
+             cached_input_tokens: int | None = 0) -> float | None:
+        """USD for one call, or None when the model's price or a needed token count is unknown.
+
+        OpenAI semantics: ``input_tokens`` *includes* ``cached_input_tokens``, which are billed at
+        ``cached_input`` (or ``input`` where the model has no cached rate). Reasoning tokens are
+        part of ``output_tokens``. ``cached_input_tokens=None`` counts as 0 (no discount known).
+        ``output_tokens`` may be None only for models without an output price (embeddings).
+
+            >>> PriceTable.load().cost("text-embedding-3-small", 1_000_000, None)
+            0.02
+        """
+        rates = self._rates(model)
+        if rates is None or input_tokens is None:
+            return None
+        in_rate, cached_rate, out_rate = rates
+        cached = cached_input_tokens or 0
+        if cached > input_tokens:
+            cached = input_tokens
+        total = (input_tokens - cached) * in_rate + cached * cached_rate
+        if output_tokens:
+            if out_rate is None:
+                return None
+            total += output_tokens * out_rate
+        elif output_tokens is None and out_rate is not None:
+            return None
+        return total / 1_000_000
+
+
+# ---- parsing and validation --------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Parsed:
+    prices: dict[str, Price]
+    as_of: str | None
+    source: str | None
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled() -> _Parsed:
+    text = resources.files("llmwatch").joinpath("data/prices.json").read_text(encoding="utf-8")
+    return _parse(text, BUNDLED)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _Duplicate(key)
+        seen[key] = value
+    return seen
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _parse(text: str, path: str) -> _Parsed:
+    try:
+        doc = json.loads(text, object_pairs_hook=_no_duplicates)  # NaN/Infinity are caught per field
+    except json.JSONDecodeError as e:
+        raise PriceFileError(path, f"not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+    except _Duplicate as e:
+        raise PriceFileError(path, f"key {e.args[0]!r} appears twice in one object") from None
+    if not isinstance(doc, dict):
+        raise PriceFileError(path, f"the top level must be a JSON object, not {_kind(doc)}")
+    for key in doc:
+        if key not in _TOP_LEVEL:
+            raise PriceFileError(path, f"unknown top-level key {key!r} (known: {', '.join(_TOP_LEVEL)})")
+    if doc.get("currency", "USD") != "USD":
+        raise PriceFileError(path, "only USD prices are supported", field="currency")
+    if doc.get("unit", "per_1m_tokens") != "per_1m_tokens":
+        raise PriceFileError(path, "prices must be per 1M tokens ('per_1m_tokens')", field="unit")
+    as_of = doc.get("as_of")
+    if as_of is not None and not _is_date(as_of):
+        raise PriceFileError(path, f"must be a date written YYYY-MM-DD, not {as_of!r}", field="as_of")
+    models = doc.get("models")
+    if not isinstance(models, dict):
+        raise PriceFileError(path, "missing" if models is None else f"must be an object, not {_kind(models)}",
+                             field="models")
+    prices: dict[str, Price] = {}
+    for key, entry in models.items():
+        name = normalise_model(key)
+        if not name:
+            raise PriceFileError(path, "a model key must be a non-empty name", model=key)
+        if name in prices:
+            raise PriceFileError(path, f"the same model as {prices[name].model!r} (keys ignore case)", model=key)
+        prices[name] = _price(entry, name, key, path)
+    source = doc.get("source")
+    return _Parsed(prices, as_of, source if isinstance(source, str) else None)
+
+
+def _price(entry: Any, name: str, key: str, path: str) -> Price:
+    if not isinstance(entry, dict):
+        raise PriceFileError(path, f"must be an object, not {_kind(entry)}", model=key)
+    for field in entry:
+        if field not in FIELDS:
+            raise PriceFileError(path, "unknown field", model=key, field=field)
+    if "input" not in entry:
+        raise PriceFileError(path, "missing (required)", model=key, field="input")
+    values: dict[str, float | None] = {}
+    for field in FIELDS:
+        value = entry.get(field)
+        if field in entry and (isinstance(value, bool) or not isinstance(value, (int, float))
+                               or not math.isfinite(value) or value < 0):
+            raise PriceFileError(path, f"{value!r} is not a non-negative number", model=key, field=field)
+        values[field] = float(value) if value is not None else None
+    return Price(name, values["input"], values["cached_input"], values["output"], path)  # type: ignore[arg-type]
+
+
+def _is_date(value: Any) -> bool:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+            type(None): "null"}.get(type(value), "a number")
