@@ -72,6 +72,8 @@ class CallRecord:
     raw_response: Any = None
     # Output text accumulated from a stream (used for content and token estimation).
     stream_text: str | None = None
+    # Transient: perf_counter() stamps of each stream chunk (time per output chunk, off-thread).
+    chunk_times: list[float] | None = None
 
     @property
     def duration(self) -> float:
@@ -87,11 +89,14 @@ class CallRecord:
         """Plain JSON-able dict of the public fields (transient references excluded)."""
         out: dict[str, Any] = {}
         for name in self.__slots__:  # type: ignore[attr-defined]
-            if name in ("raw_request", "raw_response"):
+            if name in _TRANSIENT:
                 continue
             out[name] = getattr(self, name)
         out["duration"] = self.duration
         return out
+
+
+_TRANSIENT = frozenset({"raw_request", "raw_response", "chunk_times"})
 
 
 @runtime_checkable

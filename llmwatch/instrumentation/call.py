@@ -1,0 +1,278 @@
+"""One observed call: its span, timings, metrics and record, finished exactly once.
+
+A :class:`Call` is started before the SDK sends the request and finished with the response, the
+exception, or (for streams) the last chunk / ``close()`` / garbage collection. ``finish_*``
+methods are idempotent, and every step after the user's own code is guarded: a failure here is
+counted in ``llmwatch_internal_errors_total`` and never reaches the application.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from llmwatch import content
+from llmwatch import names as n
+from llmwatch.instrumentation.extract import ResponseInfo, read_response
+from llmwatch.record import STATUS_ERROR, CallRecord
+
+if TYPE_CHECKING:
+    from llmwatch.instrumentation.state import State
+
+_perf = time.perf_counter
+_now = time.time
+
+
+class Call:
+    __slots__ = ("state", "api", "op", "body", "attrs", "span", "token", "t0", "start", "done", "streamed",
+                 "provider", "request_model", "ttfc", "chunk_times", "text", "tool_calls", "info",
+                 "abandoned", "host", "port")
+
+    def __init__(self, state: "State", api: str, op: str, body: dict[str, Any], attrs: dict[str, Any],
+                 streamed: bool) -> None:
+        self.state = state
+        self.api = api
+        self.op = op
+        self.body = body
+        self.attrs = attrs
+        self.provider = attrs[n.GEN_AI_PROVIDER_NAME]
+        self.request_model = attrs.get(n.GEN_AI_REQUEST_MODEL)
+        self.host = attrs.get(n.SERVER_ADDRESS)
+        self.port = attrs.get(n.SERVER_PORT)
+        self.streamed = streamed
+        self.done = False
+        self.ttfc: float | None = None
+        self.chunk_times: list[float] | None = None
+        self.text: list[str] | None = None
+        self.tool_calls: dict[int, dict[str, Any]] | None = None
+        self.info: ResponseInfo | None = None
+        self.abandoned = False
+        name = f"{op} {self.request_model}" if self.request_model else op
+        self.span = state.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
+        # Make the span current while the SDK sends, so HTTP-level spans nest beneath it.
+        self.token = otel_context.attach(trace.set_span_in_context(self.span))
+        self.start = _now()
+        self.t0 = _perf()
+
+    def detach(self) -> None:
+        token, self.token = self.token, None
+        if token is not None:
+            try:
+                otel_context.detach(token)
+            except Exception:  # noqa: BLE001 - detach from another context (async gen): harmless
+                pass
+
+    # ------------------------------------------------------------------ outcomes
+    def finish_response(self, response: Any) -> None:
+        """A complete (non-streamed) typed response."""
+        if self.done:
+            return
+        self.info = read_response(self.api, response)
+        self._finish(response=response)
+
+    def finish_error(self, exc: BaseException) -> None:
+        if self.done:
+            return
+        self._finish(error=exc)
+
+    def finish_stream(self, abandoned: bool = False) -> None:
+        if self.done:
+            return
+        self.abandoned = abandoned
+        self._finish()
+
+    # ------------------------------------------------------------------ streams
+    def on_chunk(self, chunk: Any) -> None:
+        """Accumulate one stream chunk/event (called for every chunk: keep it lean)."""
+        t = _perf()
+        times = self.chunk_times
+        if times is None:
+            self.ttfc = t - self.t0
+            times = self.chunk_times = []
+            self.text = []
+            self.info = ResponseInfo()
+        times.append(t)
+        info = self.info
+        api = self.api
+        if api == "responses":
+            kind = getattr(chunk, "type", None)
+            if kind == "response.output_text.delta":
+                self.text.append(chunk.delta)
+            elif kind in ("response.completed", "response.incomplete", "response.failed", "response.created"):
+                resp = chunk.response
+                info.model = resp.model or info.model
+                info.id = resp.id or info.id
+                if kind != "response.created":
+                    info.read_responses_usage(resp.usage)
+                    reason = content.responses_finish_reason(resp)
+                    info.finish_reasons = [reason] if reason else None
+            return
+        if info.model is None:
+            info.model = getattr(chunk, "model", None)
+            info.id = getattr(chunk, "id", None)
+        for choice in chunk.choices or ():
+            if api == "chat":
+                delta = choice.delta
+                if delta is not None:
+                    if delta.content:
+                        self.text.append(delta.content)
+                    if delta.tool_calls:
+                        self._tool_call_delta(delta.tool_calls)
+            elif choice.text:
+                self.text.append(choice.text)
+            if choice.finish_reason:
+                if info.finish_reasons is None:
+                    info.finish_reasons = []
+                info.finish_reasons.append(choice.finish_reason)
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            info.read_chat_usage(usage)
+
+    def _tool_call_delta(self, deltas: Any) -> None:
+        calls = self.tool_calls
+        if calls is None:
+            calls = self.tool_calls = {}
+        for d in deltas:
+            call = calls.setdefault(d.index, {"id": None, "name": None, "arguments": ""})
+            if d.id:
+                call["id"] = d.id
+            fn = d.function
+            if fn is not None:
+                if fn.name:
+                    call["name"] = fn.name
+                if fn.arguments:
+                    call["arguments"] += fn.arguments
+
+    # ------------------------------------------------------------------ the one finish
+    def _finish(self, response: Any = None, error: BaseException | None = None) -> None:
+        self.done = True
+        end = _perf()
+        duration = end - self.t0
+        state = self.state
+        span = self.span
+        info = self.info
+        error_type = ""
+        try:
+            attrs: dict[str, Any] = {}
+            if info is not None:
+                if info.model:
+                    attrs[n.GEN_AI_RESPONSE_MODEL] = info.model
+                if info.id:
+                    attrs[n.GEN_AI_RESPONSE_ID] = info.id
+                if info.finish_reasons:
+                    attrs[n.GEN_AI_RESPONSE_FINISH_REASONS] = info.finish_reasons
+                if info.input_tokens is not None:
+                    attrs[n.GEN_AI_USAGE_INPUT_TOKENS] = info.input_tokens
+                if info.output_tokens is not None:
+                    attrs[n.GEN_AI_USAGE_OUTPUT_TOKENS] = info.output_tokens
+                if info.cached_tokens:
+                    attrs[n.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = info.cached_tokens
+                if info.reasoning_tokens:
+                    attrs[n.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = info.reasoning_tokens
+                if info.dimensions is not None:
+                    attrs[n.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = info.dimensions
+                if info.flagged is not None:
+                    attrs[n.LLMWATCH_MODERATION_FLAGGED] = info.flagged
+                if info.attrs:
+                    attrs.update(info.attrs)
+            else:
+                info = ResponseInfo()
+            if self.streamed:
+                attrs[n.LLMWATCH_STREAM_CHUNKS] = len(self.chunk_times or ())
+                if self.ttfc is not None:
+                    attrs[n.LLMWATCH_TIME_TO_FIRST_CHUNK] = self.ttfc
+                if self.abandoned:
+                    attrs[n.LLMWATCH_STREAM_ABANDONED] = True
+            if error is not None:
+                error_type = _error_type(error)
+                attrs[n.ERROR_TYPE] = error_type
+            resp_model = info.model or ""
+            req_model = self.request_model or ""
+            cost = None
+            priced = error is None and info.input_tokens is not None and (
+                info.output_tokens is not None or self.api in ("embeddings", "moderations"))
+            if priced and state.prices is not None:
+                cost = state.prices.cost(info.model or req_model, info.input_tokens, info.output_tokens or 0,
+                                         info.cached_tokens or 0)
+                if cost is None and info.model and req_model and info.model != req_model:
+                    cost = state.prices.cost(req_model, info.input_tokens, info.output_tokens or 0,
+                                             info.cached_tokens or 0)
+                if cost is not None:
+                    attrs[n.LLMWATCH_COST_USD] = cost
+                else:
+                    attrs[n.LLMWATCH_COST_UNKNOWN] = True
+            if state.capture_content and span.is_recording():
+                self._content_attributes(attrs, response)
+            if error is not None:
+                span.set_status(Status(StatusCode.ERROR, str(error)[:512]))
+                span.record_exception(error)
+            span.set_attributes(attrs)
+            span.end()
+            self.detach()
+            state.instruments.call(self.op, self.provider, req_model, resp_model, error_type, duration,
+                                   info.input_tokens, info.output_tokens, self.ttfc)
+            if priced:
+                state.instruments.priced(self.provider, req_model, resp_model, cost, False)
+            if state.pipeline is not None:
+                state.pipeline.submit(self._record(span, info, duration, error, error_type, cost, response))
+        except Exception as exc:  # noqa: BLE001 - telemetry must never break the app
+            self.detach()
+            state.instruments.internal_error("finish", exc)
+
+    def _content_attributes(self, attrs: dict[str, Any], response: Any) -> None:
+        system, inputs = content.request_inputs(self.op, self.api, self.body)
+        if response is not None:
+            outputs = content.response_outputs(self.api, response)
+        elif self.streamed:
+            outputs = content.stream_outputs("".join(self.text or ()), self.info.finish_reasons if self.info else None,
+                                             list((self.tool_calls or {}).values()))
+        else:
+            outputs = None
+        attrs.update(content.span_content_attributes(system, inputs, outputs, self.body.get("tools"),
+                                                     self.state.config.content_max_length))
+
+    def _record(self, span: Any, info: ResponseInfo, duration: float, error: BaseException | None,
+                error_type: str, cost: float | None, response: Any) -> CallRecord:
+        ctx = span.get_span_context()
+        parent = getattr(span, "parent", None)
+        state = self.state
+        rec = CallRecord(
+            operation=self.op, provider=self.provider, request_model=self.request_model,
+            start_time=self.start, end_time=self.start + duration,
+            trace_id=format(ctx.trace_id, "032x") if ctx.is_valid else None,
+            span_id=format(ctx.span_id, "016x") if ctx.is_valid else None,
+            parent_span_id=format(parent.span_id, "016x") if parent is not None else None,
+            response_model=info.model, response_id=info.id, server_address=self.host, server_port=self.port,
+            streamed=self.streamed, time_to_first_chunk=self.ttfc, finish_reasons=info.finish_reasons,
+            input_tokens=info.input_tokens, output_tokens=info.output_tokens,
+            cached_input_tokens=info.cached_tokens, reasoning_tokens=info.reasoning_tokens,
+            cost_usd=cost, embedding_dimensions=info.dimensions, service_name=state.config.service_name,
+            request_params=state.record_params(self.api, self.body),
+        )
+        if error is not None:
+            rec.status = STATUS_ERROR
+            rec.error_type = error_type
+            rec.error_message = str(error)[:2000]
+        if self.streamed:
+            rec.chunk_count = len(self.chunk_times or ())
+            rec.chunk_times = self.chunk_times
+            if self.text:
+                rec.stream_text = "".join(self.text)
+            if self.tool_calls:
+                rec.metadata["tool_calls"] = list(self.tool_calls.values())
+            if self.abandoned:
+                rec.metadata["stream_abandoned"] = True
+        if info.flagged is not None:
+            rec.metadata["moderation_flagged"] = info.flagged
+        if state.capture_records:
+            rec.raw_request = self.body
+            rec.raw_response = response
+        return rec
+
+
+def _error_type(exc: BaseException) -> str:
+    return type(exc).__qualname__

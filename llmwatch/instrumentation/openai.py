@@ -1,0 +1,143 @@
+"""Instrument the ``openai`` client (2.x and 3.x) at its one choke point.
+
+Every API method of every resource — ``chat.completions.create``/``parse``, the ``.stream()``
+helpers, ``responses`` (and ``beta.responses``), ``embeddings``, ``moderations``, legacy
+``completions``, and their ``with_raw_response``/``with_streaming_response`` variants — ends in
+``SyncAPIClient.request`` / ``AsyncAPIClient.request`` with the final request body in
+``options.json_data``. Wrapping those two methods on the classes observes every client, whether
+created before or after ``init()``, including ``AzureOpenAI`` and any ``base_url``; and raw-response
+accessors fetched before patching are covered too, because they also end there.
+
+The wrapper decides by the request path whether a call is a GenAI operation; anything else
+(files, models, batches, ...) passes straight through.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import wrapt
+
+from llmwatch import names as n
+from llmwatch.instrumentation import state as state_mod
+from llmwatch.instrumentation.call import Call
+from llmwatch.instrumentation.extract import ENDPOINTS, request_attributes
+from llmwatch.instrumentation.streams import wrap_result
+
+_STATE: state_mod.State | None = None
+_PATCHED: list[tuple[Any, str, Any]] = []
+_PROVIDER_BY_TYPE: dict[type, str] = {}
+_suppressed = state_mod.suppressed
+
+
+def _provider(instance: Any, state: state_mod.State) -> str:
+    if state.provider_override:
+        return state.provider_override
+    cls = type(instance)
+    provider = _PROVIDER_BY_TYPE.get(cls)
+    if provider is None:
+        provider = n.PROVIDER_AZURE_OPENAI if "Azure" in cls.__name__ else n.PROVIDER_OPENAI
+        _PROVIDER_BY_TYPE[cls] = provider
+    return provider
+
+
+def _begin(instance: Any, args: tuple, kwargs: dict) -> Call | None:
+    """Start observing if this request is a GenAI operation; None to pass through."""
+    state = _STATE
+    if state is None or _suppressed.get():
+        return None
+    options = args[1] if len(args) > 1 else kwargs.get("options")
+    if options is None:
+        return None
+    endpoint = ENDPOINTS.get(options.url)
+    if endpoint is None or options.method.lower() != "post":
+        return None
+    body = options.json_data
+    if not isinstance(body, dict):
+        return None
+    api, op = endpoint
+    streamed = bool(body.get("stream")) or bool(kwargs.get("stream"))
+    if streamed and state.config.stream_include_usage and api in ("chat", "completions") \
+            and "stream_options" not in body:
+        body = {**body, "stream_options": {"include_usage": True}}
+        options.json_data = body
+    base = instance.base_url
+    port = base.port or (443 if base.scheme == "https" else 80)
+    attrs = request_attributes(api, op, body, _provider(instance, state), base.host, port)
+    return Call(state, api, op, body, attrs, streamed)
+
+
+def _safe_begin(instance: Any, args: tuple, kwargs: dict) -> Call | None:
+    try:
+        return _begin(instance, args, kwargs)
+    except Exception as exc:  # noqa: BLE001 - never break the app's call
+        state = _STATE
+        if state is not None:
+            state.instruments.internal_error("begin", exc)
+        return None
+
+
+def _sync_request(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any:
+    call = _safe_begin(instance, args, kwargs)
+    if call is None:
+        return wrapped(*args, **kwargs)
+    try:
+        result = wrapped(*args, **kwargs)
+    except BaseException as exc:
+        call.finish_error(exc)
+        raise
+    finally:
+        call.detach()
+    try:
+        return wrap_result(call, result, is_async=False)
+    except Exception as exc:  # noqa: BLE001
+        call.state.instruments.internal_error("wrap_result", exc)
+        return result
+
+
+async def _async_request(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any:
+    call = _safe_begin(instance, args, kwargs)
+    if call is None:
+        return await wrapped(*args, **kwargs)
+    try:
+        result = await wrapped(*args, **kwargs)
+    except BaseException as exc:
+        call.finish_error(exc)
+        raise
+    finally:
+        call.detach()
+    try:
+        return wrap_result(call, result, is_async=True)
+    except Exception as exc:  # noqa: BLE001
+        call.state.instruments.internal_error("wrap_result", exc)
+        return result
+
+
+def instrument(state: state_mod.State) -> bool:
+    """Patch the openai client classes (idempotent). Returns False when openai is not installed."""
+    global _STATE
+    _STATE = state
+    if _PATCHED:
+        return True
+    try:
+        from openai import _base_client
+    except ImportError:
+        return False
+    for cls, wrapper in ((_base_client.SyncAPIClient, _sync_request), (_base_client.AsyncAPIClient, _async_request)):
+        original = cls.__dict__["request"]
+        wrapt.wrap_function_wrapper(cls, "request", wrapper)
+        _PATCHED.append((cls, "request", original))
+    return True
+
+
+def uninstrument() -> None:
+    """Restore the exact original methods."""
+    global _STATE
+    while _PATCHED:
+        cls, attr, original = _PATCHED.pop()
+        setattr(cls, attr, original)
+    _STATE = None
+
+
+def is_instrumented() -> bool:
+    return bool(_PATCHED)

@@ -1,0 +1,39 @@
+"""What the patched methods need at call time, built once by ``init()``."""
+
+from __future__ import annotations
+
+import contextvars
+from typing import TYPE_CHECKING, Any
+
+from llmwatch.instrumentation.extract import record_params
+
+if TYPE_CHECKING:
+    from llmwatch.config import Config
+    from llmwatch.metrics import Instruments
+    from llmwatch.pipeline import RecordPipeline
+
+# Set while llmwatch itself calls a provider (e.g. the moderation scorer): those calls are not
+# the application's and are not observed.
+suppressed: contextvars.ContextVar[bool] = contextvars.ContextVar("llmwatch_suppressed", default=False)
+
+
+class State:
+    __slots__ = ("config", "tracer", "instruments", "pipeline", "prices", "capture_content", "capture_records",
+                 "provider_override")
+
+    def __init__(self, config: "Config", tracer: Any, instruments: "Instruments",
+                 pipeline: "RecordPipeline | None", prices: Any) -> None:
+        self.config = config
+        self.tracer = tracer
+        self.instruments = instruments
+        self.pipeline = pipeline
+        self.prices = prices
+        self.capture_content = config.capture_content
+        # Keep references to request/response for the record's content (normalised off-thread).
+        # (also needed to estimate tokens when the provider reports none).
+        self.capture_records = config.store_capture_content or config.capture_content or config.estimate_tokens
+        self.provider_override = config.provider_name
+
+    @staticmethod
+    def record_params(api: str, body: dict[str, Any]) -> dict[str, Any]:
+        return record_params(api, body)

@@ -1,0 +1,176 @@
+"""Metric instruments: native ``prometheus_client`` metrics and, when configured, OTel instruments.
+
+Instruments are created once per registry (re-``init()`` reuses them) from the specs in
+:mod:`llmwatch.names`. The hot-path methods look up a cached child per label tuple — no lock, no
+label validation after the first call — then observe.
+
+Internal failures are counted in ``llmwatch_internal_errors_total`` and logged at most once a
+minute per component, never raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any, Sequence
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+
+from llmwatch import names
+from llmwatch.names import MetricSpec
+
+logger = logging.getLogger("llmwatch")
+
+_BY_REGISTRY: dict[int, dict[str, Any]] = {}
+_BY_REGISTRY_LOCK = threading.Lock()
+
+
+def _multiprocess() -> bool:
+    return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir"))
+
+
+def prometheus_metric(spec: MetricSpec, registry: CollectorRegistry | None) -> Any:
+    """The prometheus_client metric for ``spec`` in ``registry``, created on first use."""
+    registry = REGISTRY if registry is None else registry
+    with _BY_REGISTRY_LOCK:
+        existing = _BY_REGISTRY.setdefault(id(registry), {})
+        if spec.prom_name in existing:
+            return existing[spec.prom_name]
+        if spec.kind == "histogram":
+            metric: Any = Histogram(spec.prom_name, spec.description, spec.labels, registry=registry,
+                                    buckets=spec.buckets or Histogram.DEFAULT_BUCKETS)
+        elif spec.kind == "counter":
+            assert spec.prom_name.endswith("_total")
+            metric = Counter(spec.prom_name[: -len("_total")], spec.description, spec.labels, registry=registry)
+        else:
+            metric = Gauge(spec.prom_name, spec.description, spec.labels, registry=registry,
+                           multiprocess_mode="livesum")
+        existing[spec.prom_name] = metric
+        return metric
+
+
+class _Family:
+    """One metric on both paths with a per-label-tuple child cache."""
+
+    __slots__ = ("prom", "otel", "spec", "_children", "_attrs")
+
+    def __init__(self, spec: MetricSpec, registry: CollectorRegistry | None, meter: Any, enabled: bool) -> None:
+        self.spec = spec
+        self.prom = prometheus_metric(spec, registry) if enabled else None
+        self.otel = None
+        if meter is not None:
+            if spec.kind == "histogram":
+                self.otel = meter.create_histogram(spec.otel_name, unit=spec.unit, description=spec.description,
+                                                   explicit_bucket_boundaries_advisory=list(spec.buckets or ()))
+            elif spec.kind == "counter":
+                self.otel = meter.create_counter(spec.otel_name, unit=spec.unit, description=spec.description)
+            else:
+                self.otel = meter.create_up_down_counter(spec.otel_name, unit=spec.unit,
+                                                         description=spec.description)
+        self._children: dict[tuple, Any] = {}
+        self._attrs: dict[tuple, dict[str, Any]] = {}
+
+    def child(self, key: tuple) -> Any:
+        child = self._children.get(key)
+        if child is None:
+            child = self.prom.labels(*key) if key else self.prom
+            self._children[key] = child
+        return child
+
+    def attrs(self, key: tuple) -> dict[str, Any]:
+        attrs = self._attrs.get(key)
+        if attrs is None:
+            # OTel omits empty attributes (error.type on success) exactly as semconv asks.
+            attrs = {k: v for k, v in zip(self.spec.attributes, key) if v != ""}
+            self._attrs[key] = attrs
+        return attrs
+
+    def observe(self, key: tuple, value: float) -> None:
+        if self.prom is not None:
+            self.child(key).observe(value)
+        if self.otel is not None:
+            self.otel.record(value, self.attrs(key))
+
+    def inc(self, key: tuple, value: float = 1.0) -> None:
+        if self.prom is not None:
+            self.child(key).inc(value)
+        if self.otel is not None:
+            self.otel.add(value, self.attrs(key))
+
+
+class Instruments:
+    """Everything the SDK records. ``key`` tuples follow the spec's attribute order."""
+
+    def __init__(self, registry: CollectorRegistry | None = None, meter: Any = None, prometheus: bool = True) -> None:
+        f = lambda spec: _Family(spec, registry, meter, prometheus)  # noqa: E731
+        self.duration = f(names.OPERATION_DURATION)
+        self.tokens = f(names.TOKEN_USAGE)
+        self.ttfc = f(names.TIME_TO_FIRST_CHUNK)
+        self.tpoc = f(names.TIME_PER_OUTPUT_CHUNK)
+        self.cost = f(names.COST)
+        self.unknown_price = f(names.UNKNOWN_PRICE_CALLS)
+        self.estimated_tokens = f(names.ESTIMATED_TOKENS)
+        self._dropped = f(names.RECORDS_DROPPED)
+        self._errors = f(names.INTERNAL_ERRORS)
+        self._processed = f(names.RECORDS_PROCESSED)
+        self._depth = f(names.QUEUE_DEPTH)
+        self._depth_last = 0
+        self._last_log: dict[str, float] = {}
+
+    # --- hot path (caller's thread)
+    def call(self, op: str, provider: str, req_model: str, resp_model: str, error_type: str, duration: float,
+             input_tokens: int | None, output_tokens: int | None, ttfc: float | None) -> None:
+        self.duration.observe((op, provider, req_model, resp_model, error_type), duration)
+        if ttfc is not None:
+            self.ttfc.observe((op, provider, req_model, resp_model, error_type), ttfc)
+        if input_tokens is not None:
+            self.tokens.observe((op, provider, req_model, resp_model, names.TOKEN_TYPE_INPUT), input_tokens)
+        if output_tokens is not None:
+            self.tokens.observe((op, provider, req_model, resp_model, names.TOKEN_TYPE_OUTPUT), output_tokens)
+
+    def priced(self, provider: str, req_model: str, resp_model: str, cost: float | None, estimated: bool) -> None:
+        if cost is None:
+            self.unknown_price.inc((provider, req_model, resp_model))
+        else:
+            self.cost.inc((provider, req_model, resp_model, "true" if estimated else "false"), cost)
+
+    # --- worker thread
+    def chunk_intervals(self, record: Any, stamps: Sequence[float]) -> None:
+        key = (record.operation, record.provider, record.request_model or "", record.response_model or "",
+               record.error_type or "")
+        for a, b in zip(stamps, stamps[1:]):
+            self.tpoc.observe(key, b - a)
+
+    def estimated(self, record: Any, token_type: str, count: int) -> None:
+        self.estimated_tokens.inc((record.operation, record.provider, record.request_model or "", token_type), count)
+
+    def processed(self, n: int) -> None:
+        self._processed.inc((), n)
+
+    def queue_depth(self, depth: int) -> None:
+        if self._depth.prom is not None:
+            self._depth.prom.set(depth)
+        if self._depth.otel is not None and depth != self._depth_last:
+            self._depth.otel.add(depth - self._depth_last, {})
+        self._depth_last = depth
+
+    # --- anywhere
+    def dropped(self, reason: str, n: int = 1) -> None:
+        try:
+            self._dropped.inc((reason,), n)
+        except Exception:  # noqa: BLE001 - counting a drop must never raise
+            pass
+
+    def internal_error(self, component: str, exc: BaseException | None = None) -> None:
+        """Count and (rate-limited) log a failure inside llmwatch. Never raises."""
+        try:
+            self._errors.inc((component,))
+            now = time.monotonic()
+            if now - self._last_log.get(component, -1e9) >= 60.0:
+                self._last_log[component] = now
+                logger.warning("llmwatch: internal error in %s (counted; further ones logged at most once a "
+                               "minute): %r", component, exc, exc_info=exc is not None and logger.isEnabledFor(10))
+        except Exception:  # noqa: BLE001
+            pass

@@ -1,0 +1,218 @@
+"""The bounded record pipeline: the caller's thread enqueues, one worker thread does the rest.
+
+``submit()`` is the only thing the instrumented call does with a record: a length check and a
+``deque.append`` (both atomic under the GIL), so it never blocks and never raises. When the queue
+is full the record is dropped and counted (``llmwatch_records_dropped_total{llmwatch_reason=
+"queue_full"}``).
+
+The worker wakes every ``flush_interval`` seconds (or when flushed), and for each batch:
+assigns record ids, normalises request/response content into the semconv message shape, estimates
+tokens where the provider reported none (flagged, counted apart from billable tokens), prices
+estimated usage, records per-chunk stream timings, then hands the batch to every sink. A failing
+sink is counted and logged; it never stops the worker or affects other sinks.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import logging
+import os
+import threading
+import time
+import uuid
+import weakref
+from typing import TYPE_CHECKING, Callable, Sequence
+
+from llmwatch import content
+from llmwatch.record import CallRecord, Sink
+
+if TYPE_CHECKING:
+    from llmwatch.config import Config
+    from llmwatch.metrics import Instruments
+
+logger = logging.getLogger("llmwatch")
+
+# Processors run on each record in the worker before sinks see it (e.g. redaction, scoring hooks).
+RecordProcessor = Callable[[CallRecord], None]
+
+
+class RecordPipeline:
+    """Bounded queue + worker thread feeding the sinks. Safe across ``fork()``."""
+
+    def __init__(
+        self,
+        config: "Config",
+        instruments: "Instruments",
+        sinks: Sequence[Sink] = (),
+        processors: Sequence[RecordProcessor] = (),
+        estimator: Callable[[CallRecord], None] | None = None,
+    ) -> None:
+        self._config = config
+        self._instruments = instruments
+        self._sinks = list(sinks)
+        self._processors = list(processors)
+        self._estimator = estimator
+        self._maxsize = config.queue_size
+        self._queue: collections.deque[CallRecord] = collections.deque()
+        self._wake = threading.Event()
+        self._stopping = False
+        self._idle = threading.Condition()
+        self._in_flight = 0
+        self._thread: threading.Thread | None = None
+        self._start_worker()
+        _PIPELINES.add(self)
+
+    # ---------------------------------------------------------------- hot path
+    def submit(self, record: CallRecord) -> None:
+        """Enqueue without blocking; a full queue drops the record and counts it."""
+        if len(self._queue) >= self._maxsize:
+            self._instruments.dropped("queue_full")
+            return
+        self._queue.append(record)
+
+    # ---------------------------------------------------------------- control
+    def add_sink(self, sink: Sink) -> None:
+        self._sinks.append(sink)
+
+    def add_processor(self, processor: RecordProcessor) -> None:
+        self._processors.append(processor)
+
+    @property
+    def depth(self) -> int:
+        return len(self._queue)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Block until every record submitted so far has reached the sinks (or timeout)."""
+        deadline = time.monotonic() + timeout
+        self._wake.set()
+        with self._idle:
+            while self._queue or self._in_flight:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._wake.set()
+                self._idle.wait(min(remaining, 0.05))
+        for sink in self._sinks:
+            flush = getattr(sink, "flush", None)
+            if flush is not None:
+                try:
+                    flush(max(0.0, deadline - time.monotonic()))
+                except Exception as exc:  # noqa: BLE001 - a sink must never break shutdown
+                    self._instruments.internal_error("sink_flush", exc)
+        return True
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Drain what is queued, stop the worker, close the sinks."""
+        self.flush(timeout)
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        for sink in self._sinks:
+            try:
+                sink.close()
+            except Exception as exc:  # noqa: BLE001
+                self._instruments.internal_error("sink_close", exc)
+        _PIPELINES.discard(self)
+
+    # ---------------------------------------------------------------- worker
+    def _start_worker(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="llmwatch-records", daemon=True)
+        self._thread.start()
+
+    def _after_fork_in_child(self) -> None:
+        # The parent's worker thread does not exist in the child; records queued before the fork
+        # belong to the parent (which still has them), so the child starts empty.
+        self._queue = collections.deque()
+        self._wake = threading.Event()
+        self._idle = threading.Condition()
+        self._in_flight = 0
+        if not self._stopping:
+            self._start_worker()
+
+    def _run(self) -> None:
+        interval = self._config.flush_interval
+        batch_size = self._config.batch_size
+        while True:
+            self._wake.wait(interval)
+            self._wake.clear()
+            while True:
+                batch: list[CallRecord] = []
+                with self._idle:
+                    while self._queue and len(batch) < batch_size:
+                        batch.append(self._queue.popleft())
+                    self._in_flight = len(batch)
+                if not batch:
+                    break
+                try:
+                    self._process(batch)
+                finally:
+                    with self._idle:
+                        self._in_flight = 0
+                        self._idle.notify_all()
+            self._instruments.queue_depth(len(self._queue))
+            with self._idle:
+                self._idle.notify_all()
+            if self._stopping and not self._queue:
+                return
+
+    def _process(self, batch: list[CallRecord]) -> None:
+        ready: list[CallRecord] = []
+        for record in batch:
+            try:
+                self._prepare(record)
+                ready.append(record)
+            except Exception as exc:  # noqa: BLE001 - one bad record must not sink the batch
+                self._instruments.internal_error("record_prepare", exc)
+                self._instruments.dropped("prepare_error")
+        if not ready:
+            return
+        self._instruments.processed(len(ready))
+        for sink in self._sinks:
+            try:
+                sink.write(ready)
+            except Exception as exc:  # noqa: BLE001
+                self._instruments.internal_error("sink", exc)
+                self._instruments.dropped("sink_error", len(ready))
+
+    def _prepare(self, record: CallRecord) -> None:
+        if not record.record_id:
+            record.record_id = uuid.uuid4().hex
+        content.normalise_record(record)
+        if record.chunk_times:
+            self._instruments.chunk_intervals(record, record.chunk_times)
+        if self._estimator is not None and (record.input_tokens is None or record.output_tokens is None):
+            try:
+                self._estimator(record)
+            except Exception as exc:  # noqa: BLE001
+                self._instruments.internal_error("token_estimate", exc)
+        for processor in self._processors:
+            try:
+                processor(record)
+            except Exception as exc:  # noqa: BLE001
+                self._instruments.internal_error("record_processor", exc)
+        record.raw_request = None
+        record.raw_response = None
+        record.chunk_times = None
+
+
+_PIPELINES: "weakref.WeakSet[RecordPipeline]" = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    for pipeline in list(_PIPELINES):
+        pipeline._after_fork_in_child()
+
+
+def _at_exit() -> None:
+    for pipeline in list(_PIPELINES):
+        try:
+            pipeline.shutdown(timeout=5.0)
+        except Exception:  # noqa: BLE001 - never fail interpreter exit
+            logger.debug("llmwatch: pipeline shutdown at exit failed", exc_info=True)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+atexit.register(_at_exit)

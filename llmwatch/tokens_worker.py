@@ -1,0 +1,79 @@
+"""Token estimates and their cost, computed on the record worker (never the caller's thread).
+
+When a provider reports no usage (streams without ``include_usage``, some self-hosted servers),
+the record's tokens are estimated with tiktoken, flagged ``tokens_estimated``, counted in
+``llmwatch_estimated_tokens_total`` (never in the billable ``gen_ai_client_token_usage``), and
+priced with ``cost_estimated`` set and ``llmwatch_estimated="true"`` on the cost counter.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from llmwatch import names
+from llmwatch.record import STATUS_OK, CallRecord
+
+logger = logging.getLogger("llmwatch")
+
+_GENERATIVE_APIS = ("chat", "responses", "completions")
+
+
+def load_prices(config: Any, instruments: Any) -> Any:
+    """The price table (bundled + the user's override file). A bad user file fails ``init()``."""
+    try:
+        from llmwatch.pricing import PriceTable
+    except ImportError:  # pragma: no cover - shipped with the package
+        return None
+    return PriceTable.load(config.price_file)
+
+
+def _output_text(record: CallRecord) -> str:
+    if record.stream_text is not None:
+        return record.stream_text
+    texts: list[str] = []
+    for msg in record.output_messages or ():
+        for part in msg.get("parts", ()):
+            if part.get("type") == "text":
+                texts.append(part.get("content") or "")
+            elif part.get("type") == "tool_call":
+                texts.append(str(part.get("name") or "") + str(part.get("arguments") or ""))
+    return "".join(texts)
+
+
+class Estimator:
+    """Fills missing token counts on a record (called by the pipeline for each record)."""
+
+    def __init__(self, instruments: Any, prices: Any) -> None:
+        self._instruments = instruments
+        self._prices = prices
+
+    def __call__(self, record: CallRecord) -> None:
+        if record.status != STATUS_OK:
+            return
+        api = (record.request_params or {}).get("api")
+        model = record.response_model or record.request_model
+        from llmwatch import tokens
+
+        estimated = False
+        if record.input_tokens is None and isinstance(record.raw_request, dict):
+            est = tokens.estimate_input(api or record.operation, record.raw_request, model)
+            if est is not None:
+                record.input_tokens = est.tokens
+                estimated = True
+                self._instruments.estimated(record, names.TOKEN_TYPE_INPUT, est.tokens)
+        if record.output_tokens is None and api in _GENERATIVE_APIS:
+            est = tokens.estimate_text(_output_text(record), model)
+            record.output_tokens = est.tokens
+            estimated = True
+            self._instruments.estimated(record, names.TOKEN_TYPE_OUTPUT, est.tokens)
+        if not estimated:
+            return
+        record.tokens_estimated = True
+        if record.cost_usd is None and self._prices is not None and record.input_tokens is not None:
+            cost = self._prices.cost(model, record.input_tokens, record.output_tokens or 0,
+                                     record.cached_input_tokens or 0)
+            record.cost_usd = cost
+            record.cost_estimated = cost is not None
+            self._instruments.priced(record.provider, record.request_model or "", record.response_model or "",
+                                     cost, True)
