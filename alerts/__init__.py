@@ -1,0 +1,1 @@
+"""Prometheus recording rules and alerts for llmwatch, generated from Python (see generate.py)."""
