@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import random
+import re
 import socket
 import struct
 import threading
@@ -77,6 +78,8 @@ _LEXICON = {
     "porn": ("sexual",), "explicit sex": ("sexual",), "steal a car": ("illicit",),
     "buy drugs": ("illicit",),
 }
+# Whole words only: "stab" must not match "stable". Longest first so phrases win over their words.
+_LEXICON_RE = re.compile(r"\b(" + "|".join(map(re.escape, sorted(_LEXICON, key=len, reverse=True))) + r")\b")
 _CATEGORIES = (
     "harassment", "harassment/threatening", "hate", "hate/threatening", "illicit", "illicit/violent",
     "self-harm", "self-harm/instructions", "self-harm/intent", "sexual", "sexual/minors",
@@ -657,10 +660,9 @@ def _embeddings(req: _Request) -> dict:
 def _moderation_result(text: str, image: bool) -> dict:
     low = text.lower()
     hits: dict[str, int] = {}
-    for term, cats in _LEXICON.items():
-        if term in low:
-            for cat in cats:
-                hits[cat] = hits.get(cat, 0) + 1
+    for term in _LEXICON_RE.findall(low):
+        for cat in _LEXICON[term]:
+            hits[cat] = hits.get(cat, 0) + 1
     noise = hashlib.blake2b(low.encode(), digest_size=len(_CATEGORIES)).digest()
     scores = {c: round(0.9 + 0.02 * min(hits[c], 4), 6) if c in hits else round((b + 1) / 256 * 0.002, 6)
               for c, b in zip(_CATEGORIES, noise)}
