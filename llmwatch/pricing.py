@@ -140,15 +140,20 @@ class PriceTable:
         OpenAI semantics: ``input_tokens`` *includes* ``cached_input_tokens``, which are billed at
         ``cached_input`` (or ``input`` where the model has no cached rate). Reasoning tokens are
         part of ``output_tokens``. ``cached_input_tokens=None`` counts as 0 (no discount known).
-        ``output_tokens`` may be None only for models without an output price (embeddings).
+        A count may be None only where its price is absent or zero (embeddings have no output
+        price; moderation is free), so an unknown count never hides a real charge.
 
             >>> PriceTable.load().cost("text-embedding-3-small", 1_000_000, None)
             0.02
         """
         rates = self._rates(model)
-        if rates is None or input_tokens is None:
+        if rates is None:
             return None
         in_rate, cached_rate, out_rate = rates
+        if input_tokens is None:
+            if in_rate or cached_rate:
+                return None
+            input_tokens = 0  # a free model's count is not needed
         cached = cached_input_tokens or 0
         if cached > input_tokens:
             cached = input_tokens
@@ -157,7 +162,7 @@ class PriceTable:
             if out_rate is None:
                 return None
             total += output_tokens * out_rate
-        elif output_tokens is None and out_rate is not None:
+        elif output_tokens is None and out_rate:
             return None
         return total / 1_000_000
 
