@@ -138,6 +138,14 @@ def open_engine(url: str | None = None) -> Engine:
         return engine
 
 
+def close_engine(url: str | None = None) -> None:
+    """Dispose of the cached engine for ``url`` (its pooled connections are closed)."""
+    with _engines_lock:
+        engine = _engines.pop(resolve_url(url), None)
+    if engine is not None:
+        engine.dispose()
+
+
 def _forget_engines_after_fork() -> None:
     # Pooled connections belong to the parent; the child opens its own.
     global _engines_lock

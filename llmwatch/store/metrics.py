@@ -16,6 +16,7 @@ class StoreMetrics:
     """Counters for written / spooled / replayed / dropped records, write errors, spool bytes."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
         def counter(spec: names.MetricSpec) -> Counter:
             return Counter(spec.prom_name, spec.description, spec.labels, registry=registry)
 

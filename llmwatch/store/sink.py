@@ -10,6 +10,7 @@ counted in ``llmwatch_store_records_dropped_total{llmwatch_reason=...}``.
 
 from __future__ import annotations
 
+import atexit
 import collections
 import logging
 import os
@@ -73,15 +74,20 @@ class StoreSink:
                 records = () if self._closed else records[:max(room, 0)]
             self._pending.extend(records)
             self._cond.notify()
-        if self._thread is None or self._pid != os.getpid():
+        if not self._closed and (self._thread is None or self._pid != os.getpid()):
             self._start()
         if overflow:  # queue full (or closed): straight to disk, in this (pipeline) thread
             self._spool(self._rows(overflow))
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait until every queued record is in the database or the spool; True if so in time."""
+        """Wait until every queued record is in the database or the spool; True if so in time.
+
+        During an outage it also brings the next replay attempt forward."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
+            if self._outage:
+                self._retry_at = 0.0
+                self._cond.notify_all()
             while self._pending or self._busy:
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
@@ -90,7 +96,10 @@ class StoreSink:
         return True
 
     def close(self, timeout: float = 10.0) -> None:
-        """Flush, then stop the writer; records still queued after ``timeout`` go to the spool."""
+        """Flush, then stop the writer; records still queued after ``timeout`` go to the spool.
+        Closing twice is harmless; ``write`` after close goes straight to the spool."""
+        if self._closed:
+            return
         self.flush(timeout)
         with self._cond:
             self._closed = True
@@ -101,6 +110,8 @@ class StoreSink:
             self._thread.join(timeout)
         if rest:
             self._spool(self._rows(rest))
+        if self.spool.has_pending():  # the database may be back: one last replay before exit
+            self._try_replay()
         self.spool.close()
 
     def _start(self) -> None:
@@ -239,6 +250,17 @@ class StoreSink:
     def _after_fork_in_child(self) -> None:
         self.spool.after_fork_in_child()
         self._init_state()
+
+
+def _close_all_at_exit() -> None:
+    for sink in list(_sinks):
+        try:
+            sink.close(timeout=5.0)
+        except Exception:  # noqa: BLE001 - never fail interpreter shutdown
+            log.warning("llmwatch store: close at exit failed", exc_info=True)
+
+
+atexit.register(_close_all_at_exit)
 
 
 def _reinit_after_fork() -> None:

@@ -1,0 +1,24 @@
+"""Query the prompt log from Python: the calls ``llmwatch`` stored, their stats and annotations.
+
+Every function takes ``url=`` (default: ``LLMWATCH_STORE_URL``, else the per-user SQLite file).
+
+    from llmwatch import logs
+
+    for call in logs.query(since="1d", model="gpt-4o", text="refund", min_duration=2, sort="-duration"):
+        print(call.started_at, call.duration, call.output_text[:80])
+    logs.count(since="1h", status="error")
+    logs.aggregate(since="1d", by="model")          # count, error rate, p50/p95/p99, tokens, cost
+    logs.flag(call.record_id, label="weak-prompt", note="two questions in one")
+    logs.feedback(call.record_id, score=-1)
+"""
+
+from __future__ import annotations
+
+from llmwatch.store.analysis import aggregate, compare
+from llmwatch.store.annotate import add_scores, feedback, flag
+from llmwatch.store.export import export
+from llmwatch.store.query import Filters, QueryError, count, get, query
+from llmwatch.store.records import Annotation, CallDetail, Page, StoredCall
+
+__all__ = ["query", "count", "aggregate", "get", "flag", "feedback", "compare", "export", "add_scores",
+           "Filters", "QueryError", "StoredCall", "CallDetail", "Annotation", "Page"]
