@@ -6,6 +6,7 @@ import asyncio
 import datetime
 import enum
 import http.client
+import importlib
 import json
 import math
 import subprocess
@@ -22,7 +23,20 @@ from openai.types.responses import Response
 from llmwatch import cli
 from llmwatch.simulator import HEADERS, Simulator, count_tokens
 
+pytestmark = pytest.mark.openai2  # the 2.x instrumentation suite runs against this server too
+
 USER = [{"role": "user", "content": "Tell me something about observability."}]
+
+
+def _broken_connection_errors() -> tuple[type[BaseException], ...]:
+    """openai 3.x wraps a dropped stream in APIConnectionError; 2.x lets httpx's TransportError through."""
+    errors: list[type[BaseException]] = [openai.APIConnectionError]
+    for name in ("httpx2", "httpx"):
+        try:
+            errors.append(importlib.import_module(name).TransportError)
+        except ImportError:
+            pass
+    return tuple(errors)
 
 
 @pytest.fixture(scope="module")
@@ -441,7 +455,7 @@ def test_toxic_header_inserts_a_toxic_phrase_without_changing_usage(client):
 
 def test_disconnect_header_breaks_the_connection_mid_stream(client):
     got = []
-    with pytest.raises(openai.APIConnectionError):
+    with pytest.raises(_broken_connection_errors()):
         for chunk in client.chat.completions.create(model="m", messages=USER, stream=True,
                                                     extra_headers={"x-sim-disconnect": "1"}):
             got.append(chunk)
@@ -560,8 +574,11 @@ def test_stop_is_idempotent_and_closes_kept_alive_connections():
     raw_post(s, "/v1/embeddings", {"model": "m", "input": "x"}, conn=conn)
     s.stop()
     s.stop()
-    with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
-        raw_post(s, "/v1/embeddings", {"model": "m", "input": "x"}, conn=conn)
+    try:
+        with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
+            raw_post(s, "/v1/embeddings", {"model": "m", "input": "x"}, conn=conn)
+    finally:
+        conn.close()
 
 
 def test_constructor_rejects_out_of_range_values():
@@ -584,13 +601,13 @@ def test_cli_rejects_bad_options_with_exit_code_2(capsys, argv, option):
 
 
 def test_cli_serves_until_terminated():
-    proc = subprocess.Popen([sys.executable, "-m", "llmwatch.cli", "simulate", "--port", "0", "--seed", "1"],
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline()
-        base_url = line.split("serving ")[1].split()[0]
-        with openai.OpenAI(base_url=base_url, api_key="k", max_retries=0) as c:
-            assert c.chat.completions.create(model="m", messages=USER).choices
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with subprocess.Popen([sys.executable, "-m", "llmwatch.cli", "simulate", "--port", "0", "--seed", "1"],
+                          stdout=subprocess.PIPE, text=True) as proc:
+        try:
+            base_url = proc.stdout.readline().split("serving ")[1].split()[0]
+            assert base_url.startswith("http://127.0.0.1:")
+            with openai.OpenAI(base_url=base_url, api_key="k", max_retries=0) as c:
+                assert c.chat.completions.create(model="m", messages=USER).choices
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
