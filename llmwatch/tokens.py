@@ -454,27 +454,17 @@ def _estimator() -> TokenEstimator:
 
 
 def estimate_text(text: str, model: str | None) -> Estimate:
-    """:meth:`TokenEstimator.estimate_text` on the shared estimator.
-
-        >>> estimate_text("hello world", "gpt-4o").tokens
-        2
-    """
+    """:meth:`TokenEstimator.estimate_text` on the shared estimator: ``estimate_text("hi", "gpt-4o")``."""
     return _estimator().estimate_text(text, model)
 
 
 def estimate_chat_input(messages: list[dict], model: str | None, tools: list | None = None) -> Estimate:
-    """:meth:`TokenEstimator.estimate_chat_input` on the shared estimator.
-
-        >>> estimate_chat_input([{"role": "user", "content": "hi"}], "gpt-4o").tokens
-        8
-    """
+    """:meth:`TokenEstimator.estimate_chat_input` on the shared estimator:
+    ``estimate_chat_input([{"role": "user", "content": "hi"}], "gpt-4o").tokens == 8``."""
     return _estimator().estimate_chat_input(messages, model, tools)
 
 
 def estimate_input(operation: str, request: Mapping[str, Any], model: str | None = None) -> Estimate | None:
-    """:meth:`TokenEstimator.estimate_input` on the shared estimator.
-
-        >>> estimate_input("text_completion", {"prompt": [1, 2, 3]}, "davinci-002").exact
-        True
-    """
+    """:meth:`TokenEstimator.estimate_input` on the shared estimator:
+    ``estimate_input("text_completion", {"prompt": [1, 2, 3]}, "davinci-002").exact is True``."""
     return _estimator().estimate_input(operation, request, model)
