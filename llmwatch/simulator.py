@@ -851,6 +851,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _stream(self, events: Iterator[bytes], delay: float, disconnect: bool) -> None:
         head = self._head(200, "text/event-stream; charset=utf-8", None, {"Cache-Control": "no-cache"})
         try:
+            if not delay and not disconnect:  # nothing to pace: one write instead of one per event
+                frames = b"".join(b"%x\r\n%s\r\n" % (len(e), e) for e in events)
+                return self.wfile.write(head + frames + b"0\r\n\r\n")
             for k, event in enumerate(events):
                 if k and delay:
                     time.sleep(delay)
@@ -976,6 +979,7 @@ class Simulator:
         self.host, self._port = host, port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._last_stats = _fresh_stats()  # what ``stats`` shows once stopped
 
     def _bind(self) -> _Server:
         if self._server is None:
@@ -998,6 +1002,7 @@ class Simulator:
         self._server = self._thread = None
         if server is None:
             return
+        self._last_stats = server.snapshot()
         if thread is not None:
             server.shutdown()
             thread.join()
@@ -1011,6 +1016,7 @@ class Simulator:
             server.serve_forever(poll_interval=0.5)
         finally:
             self._server = None
+            self._last_stats = server.snapshot()
             server.close_connections()
             server.server_close()
 
@@ -1036,8 +1042,9 @@ class Simulator:
     @property
     def stats(self) -> dict[str, Any]:
         """A snapshot: requests, by_endpoint, by_status, streams, errors, rate_limited, malformed,
-        disconnects, prompt_tokens, completion_tokens (tokens billed, whether or not reported)."""
-        return self._server.snapshot() if self._server is not None else _fresh_stats()
+        disconnects, prompt_tokens, completion_tokens (tokens billed, whether or not reported).
+        After ``stop()`` it keeps the final counts."""
+        return self._server.snapshot() if self._server is not None else dict(self._last_stats)
 
     def reset_stats(self) -> dict[str, Any]:
         """Return the current stats and start counting from zero."""

@@ -325,6 +325,16 @@ def test_responses_stream_sends_the_real_event_sequence(client):
     assert "".join(e.delta for e in events if e.type == "response.output_text.delta") == plain.output_text
 
 
+def test_responses_stream_function_call_events(client):
+    tool = {"type": "function", "name": "get_weather", "parameters": WEATHER_TOOL["function"]["parameters"]}
+    with client.responses.stream(model="gpt-4o", input="weather in Lima?", tools=[tool]) as stream:
+        kinds = [event.type for event in stream]
+        final = stream.get_final_response()
+    assert kinds.count("response.function_call_arguments.delta") == 8
+    assert "response.function_call_arguments.done" in kinds and kinds[-1] == "response.completed"
+    assert final.output[0].type == "function_call" and json.loads(final.output[0].arguments)["unit"] == "c"
+
+
 def test_responses_stream_helper_parses_final_response(client):
     with client.responses.stream(model="gpt-4o", input="hi", text_format=Step) as stream:
         for _ in stream:
@@ -540,6 +550,8 @@ def test_stats_count_endpoints_statuses_and_streams():
         assert stats["by_status"] == {200: 3, 500: 1} and stats["streams"] == 1 and stats["errors"] == 1
         assert stats["prompt_tokens"] > 0 and stats["completion_tokens"] > 0
         assert s.stats["requests"] == 0
+        c.embeddings.create(model="m", input="x")
+    assert s.stats["by_endpoint"] == {"embeddings": 1}  # final counts survive stop()
 
 
 # ---------------------------------------------------------------- server-wide settings
