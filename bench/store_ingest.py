@@ -1,0 +1,104 @@
+"""Prompt-log ingest benchmark: records/s into SQLite and PostgreSQL from one process, and the
+cost of ``StoreSink.write`` (the enqueue) on the caller's thread.
+
+    python bench/store_ingest.py [--records 100000] [--rounds 2] [--pg URL]
+
+Rounds alternate SQLite and PostgreSQL (A B A B) so both see the same machine state; the
+PostgreSQL target is a fresh database on the server at 127.0.0.1:5432, dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+from prometheus_client import CollectorRegistry
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from llmwatch.record import CallRecord  # noqa: E402
+from llmwatch.store import db, open_sink  # noqa: E402
+
+MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "o3-mini")
+
+
+def records(n: int) -> list[CallRecord]:
+    now = time.time()
+    out = []
+    for i in range(n):
+        t = now - (n - i) * 0.01
+        out.append(CallRecord(
+            operation="chat", provider="openai", request_model=MODELS[i % 4], response_model=MODELS[i % 4],
+            start_time=t, end_time=t + 0.3 + (i % 17) / 10, record_id=uuid.uuid4().hex,
+            trace_id=uuid.uuid4().hex, span_id=uuid.uuid4().hex[:16], input_tokens=40 + i % 50,
+            output_tokens=10 + i % 90, cost_usd=0.0001 * (i % 7), session_id=f"s{i % 500}",
+            user_id=f"u{i % 100}", prompt_template="support-reply", prompt_template_version=str(i % 3),
+            tags=["bench"],
+            input_messages=[{"role": "user", "parts": [{"type": "text", "content":
+                             f"Customer {i} asks about the refund for order {i * 7} placed last week"}]}],
+            output_messages=[{"role": "assistant", "parts": [{"type": "text", "content":
+                              "The refund was issued and should arrive within five business days."}],
+                              "finish_reason": "stop"}]))
+    return out
+
+
+def run(url: str, n: int, spool: Path) -> tuple[float, list[int]]:
+    sink = open_sink(url=url, registry=CollectorRegistry(), spool_dir=spool)
+    recs = records(n)
+    lat = []
+    t0 = time.perf_counter()
+    for r in recs:  # one record per write: the worst case for the enqueue
+        a = time.perf_counter_ns()
+        sink.write((r,))
+        lat.append(time.perf_counter_ns() - a)
+    sink.flush()
+    elapsed = time.perf_counter() - t0
+    sink.close()
+    with db.open_engine(url).connect() as conn:
+        stored = conn.exec_driver_sql("SELECT count(*) FROM llmwatch_calls").scalar_one()
+    assert stored >= n, f"only {stored} of {n} records stored"
+    return n / elapsed, lat
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--records", type=int, default=100_000)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="llmwatch-bench-"))
+    admin = sa.create_engine(args.pg, isolation_level="AUTOCOMMIT")
+    name = f"llmwatch_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    pg_url = sa.engine.make_url(args.pg).set(database=name).render_as_string(hide_password=False)
+    results: dict[str, list[float]] = {"sqlite": [], "postgresql": []}
+    lats: list[int] = []
+    try:
+        for i in range(args.rounds):
+            for label, url in (("sqlite", f"sqlite:///{tmp}/bench{i}.db"), ("postgresql", pg_url)):
+                rate, lat = run(url, args.records, tmp / f"spool-{label}-{i}")
+                results[label].append(rate)
+                lats += lat
+                print(f"round {i + 1} {label:10} {rate:10,.0f} records/s", flush=True)
+    finally:
+        db.close_engine(pg_url)
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    lats.sort()
+    p50, p99 = lats[len(lats) // 2] / 1000, lats[int(len(lats) * 0.99)] / 1000
+    s, p = statistics.median(results["sqlite"]), statistics.median(results["postgresql"])
+    print(f"\ningest (median of {args.rounds} rounds, {args.records:,} records each, one process):")
+    print(f"  SQLite      {s:10,.0f} records/s")
+    print(f"  PostgreSQL  {p:10,.0f} records/s   (PostgreSQL/SQLite = {p / s:.2f})")
+    print(f"  enqueue (StoreSink.write of one record, caller's thread): p50 {p50:.2f} us, p99 {p99:.2f} us")
+
+
+if __name__ == "__main__":
+    main()
