@@ -1,12 +1,13 @@
 """The bounded record pipeline: the caller's thread enqueues, one worker thread does the rest.
 
-``submit()`` is the only thing the instrumented call does with a record: a length check and a
-``deque.append`` (both atomic under the GIL), so it never blocks and never raises. When the queue
-is full the record is dropped and counted (``llmwatch_records_dropped_total{llmwatch_reason=
-"queue_full"}``).
+``submit()`` is the only thing an instrumented call does once it has its response: a length
+check and a ``deque.append`` (both atomic under the GIL), so it never blocks and never raises.
+When the queue is full the record is dropped and counted (``llmwatch_records_dropped_total
+{llmwatch_reason="queue_full"}``) and the call's span and metrics are completed inline.
 
-The worker wakes every ``flush_interval`` seconds (or when flushed), and for each batch:
-assigns record ids, normalises request/response content into the semconv message shape, estimates
+The queue carries finished calls: the worker completes each one (reads the response, sets the
+span's attributes and ends it with the end time stamped on the caller's thread, records metrics)
+and turns it into a record. Then, for each batch, it assigns record ids, normalises request/response content into the semconv message shape, estimates
 tokens where the provider reported none (flagged, counted apart from billable tokens), prices
 estimated usage, records per-chunk stream timings, then hands the batch to every sink. A failing
 sink is counted and logged; it never stops the worker or affects other sinks.
@@ -22,7 +23,7 @@ import threading
 import time
 import uuid
 import weakref
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 from llmwatch import content
 from llmwatch.record import CallRecord, Sink
@@ -32,6 +33,12 @@ if TYPE_CHECKING:
     from llmwatch.metrics import Instruments
 
 logger = logging.getLogger("llmwatch")
+
+class Completable(Protocol):
+    """A finished call whose span, metrics and record are completed on the worker."""
+
+    def complete(self) -> CallRecord | None: ...
+
 
 # Processors run on each record in the worker before sinks see it (e.g. redaction, scoring hooks).
 RecordProcessor = Callable[[CallRecord], None]
@@ -54,7 +61,7 @@ class RecordPipeline:
         self._processors = list(processors)
         self._estimator = estimator
         self._maxsize = config.queue_size
-        self._queue: collections.deque[CallRecord] = collections.deque()
+        self._queue: collections.deque[CallRecord | Completable] = collections.deque()
         self._wake = threading.Event()
         self._stopping = False
         self._idle = threading.Condition()
@@ -64,12 +71,14 @@ class RecordPipeline:
         _PIPELINES.add(self)
 
     # ---------------------------------------------------------------- hot path
-    def submit(self, record: CallRecord) -> None:
-        """Enqueue without blocking; a full queue drops the record and counts it."""
+    def submit(self, item: "CallRecord | Completable") -> bool:
+        """Enqueue without blocking. A full queue counts a drop and returns False (the caller then
+        completes the call itself, so its span still ends and its metrics still count)."""
         if len(self._queue) >= self._maxsize:
             self._instruments.dropped("queue_full")
-            return
-        self._queue.append(record)
+            return False
+        self._queue.append(item)
+        return True
 
     # ---------------------------------------------------------------- control
     def add_sink(self, sink: Sink) -> None:
@@ -138,7 +147,7 @@ class RecordPipeline:
             self._wake.wait(interval)
             self._wake.clear()
             while True:
-                batch: list[CallRecord] = []
+                batch: list[CallRecord | Completable] = []
                 with self._idle:
                     while self._queue and len(batch) < batch_size:
                         batch.append(self._queue.popleft())
@@ -157,10 +166,14 @@ class RecordPipeline:
             if self._stopping and not self._queue:
                 return
 
-    def _process(self, batch: list[CallRecord]) -> None:
+    def _process(self, batch: list["CallRecord | Completable"]) -> None:
         ready: list[CallRecord] = []
-        for record in batch:
+        for item in batch:
             try:
+                record = item if isinstance(item, CallRecord) else item.complete()
+                if record is None:  # completion failed: counted as an internal error already
+                    self._instruments.dropped("complete_error")
+                    continue
                 self._prepare(record)
                 ready.append(record)
             except Exception as exc:  # noqa: BLE001 - one bad record must not sink the batch

@@ -30,7 +30,7 @@ _now = time.time
 class Call:
     __slots__ = ("state", "api", "op", "body", "attrs", "span", "token", "t0", "start", "done", "streamed",
                  "provider", "request_model", "ttfc", "chunk_times", "text", "tool_calls", "info",
-                 "abandoned", "host", "port")
+                 "abandoned", "host", "port", "duration", "end_ns", "response", "error", "chunks")
 
     def __init__(self, state: "State", api: str, op: str, body: dict[str, Any], attrs: dict[str, Any],
                  streamed: bool) -> None:
@@ -51,6 +51,11 @@ class Call:
         self.tool_calls: dict[int, dict[str, Any]] | None = None
         self.info: ResponseInfo | None = None
         self.abandoned = False
+        self.chunks: list[Any] | None = None
+        self.response: Any = None
+        self.error: BaseException | None = None
+        self.duration = 0.0
+        self.end_ns = 0
         name = f"{op} {self.request_model}" if self.request_model else op
         self.span = state.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
         # Make the span current while the SDK sends, so HTTP-level spans nest beneath it.
@@ -66,12 +71,11 @@ class Call:
             except Exception:  # noqa: BLE001 - detach from another context (async gen): harmless
                 pass
 
-    # ------------------------------------------------------------------ outcomes
+    # ------------------------------------------------------------------ outcomes (caller's thread)
     def finish_response(self, response: Any) -> None:
         """A complete (non-streamed) typed response."""
         if self.done:
             return
-        self.info = read_response(self.api, response)
         self._finish(response=response)
 
     def finish_error(self, exc: BaseException) -> None:
@@ -85,18 +89,77 @@ class Call:
         self.abandoned = abandoned
         self._finish()
 
+    def _finish(self, response: Any = None, error: BaseException | None = None) -> None:
+        """Stamp the end and hand the call to the pipeline: all the caller's thread pays for.
+
+        The span is ended later by the worker with this explicit end time, after it has read
+        the response and set the attributes; metrics and the record are made there too. If the
+        queue is full the call is completed here instead (and its record counted as dropped).
+        """
+        self.done = True
+        self.duration = _perf() - self.t0
+        self.end_ns = time.time_ns()
+        self.response = response
+        self.error = error
+        self.detach()
+        pipeline = self.state.pipeline
+        if pipeline is None or not pipeline.submit(self):
+            self.complete()
+
     # ------------------------------------------------------------------ streams
     def on_chunk(self, chunk: Any) -> None:
-        """Accumulate one stream chunk/event (called for every chunk: keep it lean)."""
+        """Called for every stream chunk on the caller's thread, so it does the least it can: a
+        timestamp, and for plain text deltas just the text (strings are not GC-tracked; keeping
+        every chunk object alive until the worker runs measurably slows the app's GC). Chunks
+        that carry more (the first, finish reasons, tool calls, usage, Responses events) are kept
+        and read on the worker."""
         t = _perf()
         times = self.chunk_times
         if times is None:
             self.ttfc = t - self.t0
             times = self.chunk_times = []
+            self.chunks = []
             self.text = []
-            self.info = ResponseInfo()
+            times.append(t)
+            self.chunks.append(chunk)
+            return
         times.append(t)
-        info = self.info
+        if self.api == "chat":
+            choices = chunk.choices
+            if len(choices) == 1 and chunk.usage is None:
+                choice = choices[0]
+                delta = choice.delta
+                if choice.finish_reason is None and not delta.tool_calls:
+                    if delta.content:
+                        self.text.append(delta.content)
+                    return
+        elif self.api == "responses" and chunk.type == "response.output_text.delta":
+            self.text.append(chunk.delta)
+            return
+        # Anything else is kept whole; a marker keeps text order relative to it.
+        self.chunks.append((len(self.text), chunk))
+
+    def _read_chunks(self) -> None:
+        plain = self.text or []
+        self.text = []
+        info = self.info = ResponseInfo()
+        chunks = self.chunks or ()
+        first = True
+        pos = 0
+        for item in chunks:
+            if first:
+                first = False
+                self._read_chunk(item, info)
+                continue
+            at, chunk = item
+            if at > pos:
+                self.text.extend(plain[pos:at])
+                pos = at
+            self._read_chunk(chunk, info)
+        self.text.extend(plain[pos:])
+        self.chunks = None
+
+    def _read_chunk(self, chunk: Any, info: ResponseInfo) -> None:
         api = self.api
         if api == "responses":
             kind = getattr(chunk, "type", None)
@@ -147,13 +210,19 @@ class Call:
                 if fn.arguments:
                     call["arguments"] += fn.arguments
 
-    # ------------------------------------------------------------------ the one finish
-    def _finish(self, response: Any = None, error: BaseException | None = None) -> None:
-        self.done = True
-        end = _perf()
-        duration = end - self.t0
+    # ------------------------------------------------------------------ completion (worker thread)
+    def complete(self) -> CallRecord | None:
+        """Read the response, set span attributes, end the span, record metrics; return the record."""
+        response = self.response
+        error = self.error
+        self.response = self.error = None
+        duration = self.duration
         state = self.state
         span = self.span
+        if response is not None:
+            self.info = read_response(self.api, response)
+        elif self.chunks is not None:
+            self._read_chunks()
         info = self.info
         error_type = ""
         try:
@@ -211,17 +280,19 @@ class Call:
                 span.set_status(Status(StatusCode.ERROR, str(error)[:512]))
                 span.record_exception(error)
             span.set_attributes(attrs)
-            span.end()
-            self.detach()
+            span.end(end_time=self.end_ns)
             state.instruments.call(self.op, self.provider, req_model, resp_model, error_type, duration,
                                    info.input_tokens, info.output_tokens, self.ttfc)
             if priced:
                 state.instruments.priced(self.provider, req_model, resp_model, cost, False)
-            if state.pipeline is not None:
-                state.pipeline.submit(self._record(span, info, duration, error, error_type, cost, response))
+            return self._record(span, info, duration, error, error_type, cost, response)
         except Exception as exc:  # noqa: BLE001 - telemetry must never break the app
-            self.detach()
-            state.instruments.internal_error("finish", exc)
+            state.instruments.internal_error("complete", exc)
+            try:
+                span.end(end_time=self.end_ns)
+            except Exception:  # noqa: BLE001
+                pass
+            return None
 
     def _content_attributes(self, attrs: dict[str, Any], response: Any) -> None:
         system, inputs = content.request_inputs(self.op, self.api, self.body)
