@@ -19,7 +19,7 @@ _FILTER_DESTS = ("since", "until", "model", "response_model", "provider", "opera
                  "session", "conversation", "user", "template", "template_version", "prompt_hash", "trace_id",
                  "tags", "flagged", "scores")
 EPILOG = """examples:
-  llmwatch logs query --since 1d --model gpt-4o --text refund --sort -duration --limit 20
+  llmwatch logs query --since 1d --model gpt-4o --text refund --sort=-duration --limit 20
   llmwatch logs query --status error --format jsonl
   llmwatch logs show 3f2a9c1b
   llmwatch logs tail -f --model 'gpt-4o*'
@@ -109,7 +109,7 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("query", help="list calls matching filters")
     _add_filters(p)
     p.add_argument("--sort", default="-start_time", help="start_time, duration, cost_usd, total_tokens, ...; "
-                   "prefix - for descending (default -start_time)")
+                   "prefix - for descending, written --sort=-duration (default -start_time)")
     p.add_argument("--limit", type=_number("--limit", int), default=50)
     p.add_argument("--cursor", help="next_cursor printed by the previous page")
     _fmt_arg(p)

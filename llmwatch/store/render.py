@@ -35,8 +35,9 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def write_calls(calls: Iterable[StoredCall], fmt: str, out: TextIO = sys.stdout) -> int:
+def write_calls(calls: Iterable[StoredCall], fmt: str, out: TextIO | None = None) -> int:
     """Write ``calls`` in ``fmt``; returns how many were written."""
+    out = sys.stdout if out is None else out
     n = 0
     if fmt == "table":
         width = shutil.get_terminal_size((160, 20)).columns
@@ -70,8 +71,9 @@ def write_calls(calls: Iterable[StoredCall], fmt: str, out: TextIO = sys.stdout)
     return n
 
 
-def write_rows(rows: list[dict[str, Any]], fmt: str, out: TextIO = sys.stdout) -> None:
+def write_rows(rows: list[dict[str, Any]], fmt: str, out: TextIO | None = None) -> None:
     """Write plain dict rows (stats) as a table, JSON, JSONL or CSV."""
+    out = sys.stdout if out is None else out
     if fmt == "json":
         out.write(json.dumps(rows, indent=2, default=_json_default) + "\n")
     elif fmt == "jsonl":
@@ -102,8 +104,9 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def side_by_side(columns: dict[str, str], out: TextIO = sys.stdout) -> None:
+def side_by_side(columns: dict[str, str], out: TextIO | None = None) -> None:
     """Print texts in columns headed by their keys (``compare``)."""
+    out = sys.stdout if out is None else out
     width = shutil.get_terminal_size((160, 20)).columns
     n = max(1, len(columns))
     colw = max(20, (width - 3 * (n - 1)) // n)
@@ -118,7 +121,8 @@ def side_by_side(columns: dict[str, str], out: TextIO = sys.stdout) -> None:
 class Progress:
     """A one-line progress bar on stderr (only when it is a terminal, or when forced)."""
 
-    def __init__(self, total: int, label: str, enabled: bool | None = None, out: TextIO = sys.stderr) -> None:
+    def __init__(self, total: int, label: str, enabled: bool | None = None, out: TextIO | None = None) -> None:
+        out = sys.stderr if out is None else out
         self.total, self.label, self.out = max(total, 1), label, out
         self.enabled = out.isatty() if enabled is None else enabled
         self.done = 0
