@@ -1,0 +1,1 @@
+"""Grafana dashboards for llmwatch, generated from Python (see generate.py)."""

@@ -1,0 +1,60 @@
+"""Tokens & cost: the Datadog OpenAI view (tokens, tokens/request, latency, errors) plus cost detail."""
+
+from __future__ import annotations
+
+from .promql import CALL, COST, DUR, ERR, EST, RANGE, TOK, UNKNOWN, quantile, rate
+from .spec import DashboardSpec, PanelSpec, Query, Row
+
+BY = "gen_ai_provider_name, gen_ai_request_model"
+LEG = "{{gen_ai_provider_name}} {{gen_ai_request_model}}"
+SEL = 'job=~"$job", environment=~"$environment", gen_ai_provider_name=~"$provider", gen_ai_request_model=~"$model"'
+EST_SEL = SEL
+
+DASHBOARD = DashboardSpec(
+    uid="llmwatch-tokens-cost",
+    title="llmwatch / Tokens & cost",
+    description="Token usage and spend per model: totals, tokens per request, latency, errors, estimated vs reported tokens, unknown-price calls.",
+    tags=("llmwatch", "genai", "cost"),
+    rows=(
+        Row("Totals over the selected range", (
+            PanelSpec("Total tokens", "How many tokens did we use in the selected time range?", "stat",
+                      (Query(f"sum(increase({TOK}_sum{{{CALL}}}{RANGE}))", instant=True),), "short", 6, 4),
+            PanelSpec("Total cost", "How much did the selected range cost?", "stat",
+                      (Query(f"sum(increase({COST}{{{SEL}}}{RANGE}))", instant=True),), "currencyUSD", 6, 4),
+            PanelSpec("Requests", "How many LLM calls were made in the selected range?", "stat",
+                      (Query(f"sum(increase({DUR}_count{{{CALL}}}{RANGE}))", instant=True),), "short", 6, 4),
+            PanelSpec("Unknown-price calls", "How many calls have no known price (their cost is missing above)?", "stat",
+                      (Query(f"sum(increase({UNKNOWN}{{{SEL}}}{RANGE})) or vector(0)", instant=True),), "short", 6, 4),
+        )),
+        Row("Usage", (
+            PanelSpec("Tokens/s by model and type", "How fast is each model consuming input and output tokens?", "timeseries",
+                      (Query(f"sum by ({BY}, gen_ai_token_type) ({rate(TOK + '_sum', CALL)})", LEG + " {{gen_ai_token_type}}"),)),
+            PanelSpec("Average tokens per request", "Are prompts or answers getting longer?", "timeseries",
+                      (Query(f"sum by ({BY}, gen_ai_token_type) ({rate(TOK + '_sum', CALL)}) / "
+                             f"sum by ({BY}, gen_ai_token_type) ({rate(TOK + '_count', CALL)})",
+                             LEG + " {{gen_ai_token_type}}"),)),
+            PanelSpec("Latency p95 by model", "Which model is slowest?", "timeseries",
+                      (Query(quantile(0.95, DUR, BY), LEG),), "s"),
+            PanelSpec("Error rate by model", "Which model fails most often?", "timeseries",
+                      (Query(f'sum by ({BY}) ({rate(DUR + "_count", CALL, ERR)}) / sum by ({BY}) ({rate(DUR + "_count", CALL)})', LEG),),
+                      "percentunit"),
+        )),
+        Row("Cost", (
+            PanelSpec("Cost per model (selected range)", "Which models cost the most in the selected range?", "bargauge",
+                      (Query(f"sort_desc(sum by ({BY}) (increase({COST}{{{SEL}}}{RANGE})))", LEG, instant=True),),
+                      "currencyUSD"),
+            PanelSpec("Cost per hour by model", "How is spend per model changing over time?", "timeseries",
+                      (Query(f"sum by ({BY}) ({rate(COST, SEL)}) * 3600", LEG),), "currencyUSD"),
+            PanelSpec("Cost from estimated tokens", "How much of the cost rests on locally estimated (not provider-reported) tokens?",
+                      "timeseries",
+                      (Query(f"sum by (llmwatch_estimated) ({rate(COST, SEL)}) * 3600", "estimated={{llmwatch_estimated}}"),),
+                      "currencyUSD"),
+            PanelSpec("Estimated vs reported tokens/s", "How many tokens does llmwatch have to estimate because the provider reported no usage?",
+                      "timeseries",
+                      (Query(f"sum by (gen_ai_token_type) ({rate(TOK + '_sum', CALL)})", "reported {{gen_ai_token_type}}"),
+                       Query(f"sum by (gen_ai_token_type) ({rate(EST, EST_SEL)})", "estimated {{gen_ai_token_type}}"))),
+            PanelSpec("Unknown-price calls by model", "Which models are missing from the price table?", "table",
+                      (Query(f"sum by ({BY}) (increase({UNKNOWN}{{{SEL}}}{RANGE})) > 0", instant=True, fmt="table"),), "short", 24),
+        )),
+    ),
+)
