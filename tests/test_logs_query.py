@@ -7,7 +7,7 @@ import json
 import time
 
 import pytest
-from test_store_support import make_record, rows, store_url, write  # noqa: F401
+from tests.test_store_support import make_record, rows, store_url, write  # noqa: F401
 
 from llmwatch import logs
 from llmwatch.cli import main as cli

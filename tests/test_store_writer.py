@@ -6,7 +6,7 @@ import dataclasses
 import json
 import os
 
-from test_store_support import make_record, metric, rows, store_url, write  # noqa: F401
+from tests.test_store_support import make_record, metric, rows, store_url, write  # noqa: F401
 
 from llmwatch import logs
 from llmwatch.config import Config

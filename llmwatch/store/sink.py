@@ -24,7 +24,7 @@ from llmwatch.store import db
 from llmwatch.store.metrics import StoreMetrics
 from llmwatch.store.redaction import redact_record
 from llmwatch.store.rows import to_row
-from llmwatch.store.spool import Spool, SpoolFull
+from llmwatch.store.spool import Spool
 from llmwatch.store.writer import insert_rows
 
 log = logging.getLogger("llmwatch.store")
@@ -203,15 +203,15 @@ class StoreSink:
         if not rows:
             return
         try:
-            self.spool.append(rows)
-        except SpoolFull:
-            self.metrics.drop("spool_full", len(rows))
-            return
+            kept = self.spool.append(rows)
         except OSError:
             log.exception("llmwatch store: cannot write the spool %s", self.spool.dir)
             self.metrics.drop("spool_error", len(rows))
             return
-        self.metrics.spooled.inc(len(rows))
+        if kept < len(rows):
+            log.warning("llmwatch store: spool %s full; dropping %d record(s)", self.spool.dir, len(rows) - kept)
+            self.metrics.drop("spool_full", len(rows) - kept)
+        self.metrics.spooled.inc(kept)
         self.metrics.spool_bytes.set(self.spool.pending_bytes)
 
     def _try_replay(self) -> None:

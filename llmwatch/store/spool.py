@@ -22,10 +22,6 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 
-class SpoolFull(Exception):
-    """The spool has reached its size bound."""
-
-
 class Spool:
     """Append-only, size-bounded segments of JSON-lines rows; see the module docstring."""
 
@@ -50,12 +46,17 @@ class Spool:
         with self._lock:
             return self._fh is not None or bool(self._segments())
 
-    def append(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Append ``rows``; raises :class:`SpoolFull` (nothing written) past the size bound."""
-        data = "".join(json.dumps(r, separators=(",", ":"), default=str) + "\n" for r in rows).encode()
+    def append(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Append ``rows`` up to the size bound; returns how many fit (the caller counts the rest)."""
+        lines = [(json.dumps(r, separators=(",", ":"), default=str) + "\n").encode() for r in rows]
         with self._lock:
-            if self._bytes + len(data) > self.max_bytes:
-                raise SpoolFull(f"spool {self.dir} is full ({self._bytes} of {self.max_bytes} bytes)")
+            room, n = self.max_bytes - self._bytes, 0
+            while n < len(lines) and len(lines[n]) <= room:
+                room -= len(lines[n])
+                n += 1
+            if n == 0:
+                return 0
+            data = b"".join(lines[:n])
             if self._fh is None:
                 path = self.dir / f"seg-{time.time_ns():020d}-{os.getpid()}.jsonl"
                 self._fh = open(path, "ab")
@@ -67,6 +68,7 @@ class Spool:
             self._bytes += len(data)
             if self._fh_size >= self.segment_bytes:
                 self._close_segment()
+        return n
 
     def _close_segment(self) -> None:
         if self._fh is not None:
