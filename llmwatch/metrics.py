@@ -11,9 +11,9 @@ minute per component, never raised.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
+import weakref
 from typing import Any, Sequence
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
@@ -23,19 +23,17 @@ from llmwatch.names import MetricSpec
 
 logger = logging.getLogger("llmwatch")
 
-_BY_REGISTRY: dict[int, dict[str, Any]] = {}
+# Per registry (weakly held: a test's throwaway registry must not leave metrics behind whose
+# id() a new registry could reuse).
+_BY_REGISTRY: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDictionary()
 _BY_REGISTRY_LOCK = threading.Lock()
-
-
-def _multiprocess() -> bool:
-    return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir"))
 
 
 def prometheus_metric(spec: MetricSpec, registry: CollectorRegistry | None) -> Any:
     """The prometheus_client metric for ``spec`` in ``registry``, created on first use."""
     registry = REGISTRY if registry is None else registry
     with _BY_REGISTRY_LOCK:
-        existing = _BY_REGISTRY.setdefault(id(registry), {})
+        existing = _BY_REGISTRY.setdefault(registry, {})
         if spec.prom_name in existing:
             return existing[spec.prom_name]
         if spec.kind == "histogram":

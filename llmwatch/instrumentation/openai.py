@@ -49,7 +49,10 @@ def _begin(instance: Any, args: tuple, kwargs: dict) -> Call | None:
     options = args[1] if len(args) > 1 else kwargs.get("options")
     if options is None:
         return None
-    endpoint = ENDPOINTS.get(options.url)
+    url = options.url
+    endpoint = ENDPOINTS.get(url)
+    if endpoint is None and "?" in url:  # e.g. client.beta.responses posts "/responses?beta=true"
+        endpoint = ENDPOINTS.get(url.split("?", 1)[0])
     if endpoint is None or options.method.lower() != "post":
         return None
     body = options.json_data
