@@ -1,0 +1,159 @@
+"""Prompt-log query latency on generated data: SQLite (default 1M rows) and PostgreSQL (10M).
+
+    python bench/store_query.py [--sqlite-rows 1000000] [--pg-rows 10000000] [--runs 40]
+
+Rows span 30 days, 8 models, log-normal latencies, 25-word prompts from a 2,000-word vocabulary
+(plus "refund" in ~1% of rows). Data is generated inside each database (SQLite recursive CTE,
+PostgreSQL generate_series) with the migrated schema, then the same three queries run through
+``llmwatch.logs`` alternately on both (A B A B), each with a fresh random window:
+
+  filtered   time window (1 h) + model + min latency 2 s, newest 50
+  full-text  --text refund within one day, newest 50
+  stats      aggregate(by=model) over one day (count, error rate, p50/p95/p99, tokens, cost)
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from llmwatch import logs  # noqa: E402
+from llmwatch.store import db  # noqa: E402
+
+DAYS = 30
+MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "o3-mini", "o4-mini", "gpt-5", "gpt-5-mini")
+
+
+def generate(engine: sa.Engine, n: int, t_end: float) -> None:
+    """Fill llmwatch_calls with ``n`` synthetic rows (schema already at head)."""
+    span = DAYS * 86400.0
+    words = " ".join(f"w{i}" for i in range(2000))
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as c:
+            idx = c.exec_driver_sql("SELECT indexname, indexdef FROM pg_indexes WHERE tablename='llmwatch_calls' "
+                                    "AND indexname NOT LIKE '%%pkey' AND indexname NOT LIKE 'uq_%%'").fetchall()
+            for name, _ in idx:  # bulk load without secondary indexes, then rebuild them
+                c.exec_driver_sql(f'DROP INDEX "{name}"')
+        models = "ARRAY[" + ",".join(f"'{m}'" for m in MODELS) + "]"
+        step = 1_000_000
+        for lo in range(0, n, step):
+            with engine.begin() as c:
+                c.exec_driver_sql(f"""
+                INSERT INTO llmwatch_calls (record_id, trace_id, span_id, start_time, end_time, duration, provider,
+                  operation, request_model, response_model, status, error_type, streamed, input_tokens, output_tokens,
+                  total_tokens, tokens_estimated, cost_usd, cost_estimated, prompt_hash, prompt_template,
+                  user_id, search_text)
+                SELECT md5(g::text || 'r'), md5(g::text), substr(md5(g::text || 's'), 1, 16), t, t + d, d, 'openai', 'chat',
+                  m, m, CASE WHEN g % 50 = 0 THEN 'error' ELSE 'ok' END,
+                  CASE WHEN g % 50 = 0 THEN 'RateLimitError' END, false, 100 + g % 900, 10 + g % 400,
+                  110 + g % 900 + g % 400, false, (g % 1000) / 100000.0, false, substr(md5((g % 5000)::text), 1, 32),
+                  'tpl' || (g % 20), 'u' || (g % 1000),
+                  (SELECT string_agg('w' || ((g * 7919 + k * 104729) % 2000), ' ') FROM generate_series(1, 25) k)
+                    || CASE WHEN g % 100 = 0 THEN ' refund' ELSE '' END
+                FROM (SELECT g, {t_end} - {span} * ((g * 2654435761::bigint) % {n})::float8 / {n} AS t,
+                             exp(ln(0.8) + 0.7 * sqrt(-2 * ln(random())) * cos(2 * pi() * random())) AS d,
+                             ({models})[1 + g % {len(MODELS)}] AS m
+                      FROM generate_series({lo}, {min(lo + step, n) - 1}) g) s""".replace("%", "%%"))
+            print(f"  postgresql: {min(lo + step, n):,} rows", flush=True)
+        with engine.begin() as c:
+            for _, ddl in idx:
+                c.exec_driver_sql(ddl.replace("%", "%%"))
+            c.exec_driver_sql("ANALYZE llmwatch_calls")
+        return
+    raw = engine.raw_connection()
+    cur = raw.cursor()
+    cur.execute("PRAGMA cache_size=-262144")
+    words_list = words.split()
+    rnd = random.Random(7)
+    batch = []
+    for g in range(n):
+        t = t_end - span * ((g * 2654435761) % n) / n
+        d = rnd.lognormvariate(-0.22, 0.7)
+        m = MODELS[g % len(MODELS)]
+        text = " ".join(words_list[(g * 7919 + k * 104729) % 2000] for k in range(1, 26))
+        if g % 100 == 0:
+            text += " refund"
+        err = g % 50 == 0
+        batch.append((uuid.uuid4().hex, uuid.uuid4().hex, t, t + d, d, m, m, "error" if err else "ok",
+                      "RateLimitError" if err else None, 100 + g % 900, 10 + g % 400, 110 + g % 900 + g % 400,
+                      (g % 1000) / 100000.0, f"tpl{g % 20}", f"u{g % 1000}", text))
+        if len(batch) == 50_000 or g == n - 1:
+            cur.executemany(
+                "INSERT INTO llmwatch_calls (record_id, trace_id, start_time, end_time, duration, provider, operation, "
+                "request_model, response_model, status, error_type, streamed, input_tokens, output_tokens, "
+                "total_tokens, tokens_estimated, cost_usd, cost_estimated, prompt_template, user_id, search_text) "
+                "VALUES (?, ?, ?, ?, ?, 'openai', 'chat', ?, ?, ?, ?, 0, ?, ?, ?, 0, ?, 0, ?, ?, ?)", batch)
+            batch = []
+    cur.execute("INSERT INTO llmwatch_calls_fts(llmwatch_calls_fts) VALUES ('rebuild')")
+    cur.execute("ANALYZE")
+    raw.commit()
+    raw.close()
+    print(f"  sqlite: {n:,} rows", flush=True)
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sqlite-rows", type=int, default=1_000_000)
+    ap.add_argument("--pg-rows", type=int, default=10_000_000)
+    ap.add_argument("--runs", type=int, default=40)
+    ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    args = ap.parse_args()
+    t_end = time.time()
+    tmp = Path(tempfile.mkdtemp(prefix="llmwatch-qbench-"))
+    sqlite_url = f"sqlite:///{tmp}/bench.db"
+    admin = sa.create_engine(args.pg, isolation_level="AUTOCOMMIT")
+    name = f"llmwatch_qbench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    pg_url = sa.engine.make_url(args.pg).set(database=name).render_as_string(hide_password=False)
+    try:
+        targets = {"sqlite": (sqlite_url, args.sqlite_rows), "postgresql": (pg_url, args.pg_rows)}
+        for label, (url, n) in targets.items():
+            t0 = time.perf_counter()
+            generate(db.open_engine(url), n, t_end)
+            print(f"generated {n:,} rows in {label} in {time.perf_counter() - t0:.0f}s", flush=True)
+        rnd = random.Random(1)
+        lat: dict[tuple[str, str], list[float]] = {}
+        queries = {
+            "filtered": lambda url, t: logs.query(url, since=t, until=t + 3600, model=rnd.choice(MODELS),
+                                                  min_duration=2.0, limit=50),
+            "full-text": lambda url, t: logs.query(url, since=t, until=t + 86400, text="refund", limit=50),
+            "stats (1 day)": lambda url, t: logs.aggregate(url, since=t, until=t + 86400, by="model"),
+        }
+        for label, (url, _) in targets.items():  # warm-up: caches and connection pools
+            for q in queries.values():
+                q(url, t_end - 5 * 86400)
+        for _ in range(args.runs):
+            t = t_end - rnd.uniform(1, DAYS - 1) * 86400
+            for qname, q in queries.items():
+                for label, (url, _) in targets.items():  # A B A B
+                    a = time.perf_counter()
+                    q(url, t)
+                    lat.setdefault((qname, label), []).append((time.perf_counter() - a) * 1000)
+        print(f"\nquery latency, {args.runs} runs each (ms), SQLite {args.sqlite_rows:,} rows, "
+              f"PostgreSQL {args.pg_rows:,} rows:")
+        print(f"  {'query':14} {'backend':10} {'p50':>8} {'p95':>8}")
+        for (qname, label), v in lat.items():
+            print(f"  {qname:14} {label:10} {pct(v, 0.5):8.1f} {pct(v, 0.95):8.1f}")
+    finally:
+        db.close_engine(pg_url)
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
