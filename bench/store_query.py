@@ -62,7 +62,7 @@ def generate(engine: sa.Engine, n: int, t_end: float) -> None:
                 FROM (SELECT g, {t_end} - {span} * ((g * 2654435761::bigint) % {n})::float8 / {n} AS t,
                              exp(ln(0.8) + 0.7 * sqrt(-2 * ln(random())) * cos(2 * pi() * random())) AS d,
                              ({models})[1 + g % {len(MODELS)}] AS m
-                      FROM generate_series({lo}, {min(lo + step, n) - 1}) g) s""".replace("%", "%%"))
+                      FROM generate_series({lo}::bigint, {min(lo + step, n) - 1}) g) s""".replace("%", "%%"))
             print(f"  postgresql: {min(lo + step, n):,} rows", flush=True)
         with engine.begin() as c:
             for _, ddl in idx:
