@@ -1,0 +1,85 @@
+"""A small LLM application for the Prometheus tests: llmwatch.init() + the real openai client
+calling the bundled simulator in a loop, serving llmwatch's /metrics on --port.
+
+The file named by --mode-file switches the workload: "ok" (normal traffic) or "incident"
+(every call fails with HTTP 500 after 300 ms: injected errors and latency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import tempfile
+import time
+from typing import Sequence
+
+import openai
+
+import llmwatch
+from llmwatch.simulator import Simulator
+
+MODELS = ("gpt-4o-mini", "gpt-4o", "my-finetune-v1")  # the last has no price: unknown-price calls
+
+
+class BrokenSink:
+    """A user sink that always fails: drives the dropped-records and internal-error metrics."""
+
+    def write(self, records: Sequence[object]) -> None:
+        raise RuntimeError("broken sink (on purpose)")
+
+    def close(self) -> None:
+        pass
+
+
+def one_round(client: openai.OpenAI, incident: bool) -> None:
+    msgs = [{"role": "user", "content": "summarise the incident report"}]
+    for model in MODELS:
+        headers = {"x-sim-error": "500", "x-sim-latency-ms": "300"} if incident else {}
+        calls = [
+            dict(),
+            dict(stream=True, stream_options={"include_usage": True}),
+            dict(extra_headers={"x-sim-omit-usage": "1"}),  # usage missing: tokens are estimated
+        ]
+        for kwargs in calls:
+            extra = {**kwargs.pop("extra_headers", {}), **headers}
+            try:
+                out = client.chat.completions.create(model=model, messages=msgs, extra_headers=extra, **kwargs)
+                if kwargs.get("stream"):
+                    for _ in out:
+                        pass
+            except openai.APIError:
+                pass
+    if not incident:  # a steady trickle of failures, so error panels always have data
+        try:
+            client.chat.completions.create(model="gpt-4o-mini", messages=msgs, extra_headers={"x-sim-error": "503"})
+        except openai.APIError:
+            pass
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--mode-file", required=True)
+    ap.add_argument("--store-url", default=None)
+    ap.add_argument("--broken-sink", action="store_true")
+    ap.add_argument("--pause", type=float, default=0.1)
+    args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    store_url = args.store_url or f"sqlite:///{tempfile.mkdtemp(prefix='llm-app-')}/prompts.db"
+    with Simulator(seed=7) as sim:
+        llmwatch.init(service_name="llm-app", prometheus_port=args.port, store_url=store_url,
+                      sinks=[BrokenSink()] if args.broken_sink else ())
+        client = openai.OpenAI(base_url=sim.base_url, api_key="sk-test", max_retries=0)
+        try:
+            while True:
+                with open(args.mode_file) as fh:
+                    incident = fh.read().strip() == "incident"
+                one_round(client, incident)
+                time.sleep(args.pause)
+        finally:
+            llmwatch.shutdown()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
