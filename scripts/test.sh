@@ -23,7 +23,7 @@ if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   fi
 fi
 
-source scripts/bootstrap.sh "test"
+source scripts/bootstrap.sh "test,otlp-test"
 echo "==> pytest (openai $(python -c 'import openai; print(openai.__version__)'))"
 set +e
 python -m pytest -q -p no:cacheprovider "$@"
