@@ -12,7 +12,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["init", "shutdown", "is_initialized", "Config", "ConfigError", "__version__"]
+__all__ = ["init", "shutdown", "flush", "is_initialized", "context", "Config", "ConfigError", "__version__"]
 
 
 def __getattr__(name: str):  # lazy: keep `import llmwatch` cheap and side-effect free
@@ -20,6 +20,10 @@ def __getattr__(name: str):  # lazy: keep `import llmwatch` cheap and side-effec
         from llmwatch import _runtime
 
         return getattr(_runtime, name)
+    if name == "context":
+        from llmwatch.request_context import context
+
+        return context
     if name in ("Config", "ConfigError"):
         from llmwatch import config
 

@@ -251,3 +251,30 @@ def test_an_app_provided_httpx_transport_is_untouched(observe, sim):
     c = openai.OpenAI(base_url=sim.base_url, api_key="k", http_client=openai.DefaultHttpxClient())
     c.chat.completions.create(model="gpt-4o", messages=USER)
     assert len(o.spans()) == 1
+
+
+def test_request_context_flows_to_span_and_record(observe, client):
+    o = observe()
+    with llmwatch.context(session_id="s-1", user_id="u-9", prompt_template=("support-answer", "v3"),
+                          tags=["beta"], metadata={"tier": "gold"}):
+        with llmwatch.context(conversation_id="c-3", tags=["inner"]):
+            client.chat.completions.create(model="gpt-4o", messages=USER)
+    client.chat.completions.create(model="gpt-4o", messages=USER)
+    first, second = o.spans()
+    assert first.attributes["session.id"] == "s-1" and first.attributes["user.id"] == "u-9"
+    assert first.attributes[n.GEN_AI_CONVERSATION_ID] == "c-3"
+    assert "session.id" not in second.attributes
+    rec = o.records()[0]
+    assert (rec.session_id, rec.user_id, rec.conversation_id) == ("s-1", "u-9", "c-3")
+    assert (rec.prompt_template, rec.prompt_template_version) == ("support-answer", "v3")
+    assert rec.tags == ["beta", "inner"] and rec.metadata["tier"] == "gold"
+    assert o.records()[1].session_id is None
+
+
+def test_bad_context_values_are_rejected_clearly():
+    with pytest.raises(TypeError, match="prompt_template"):
+        with llmwatch.context(prompt_template=("only-name",)):
+            pass
+    with pytest.raises(TypeError, match="tags"):
+        with llmwatch.context(tags="beta"):
+            pass

@@ -18,6 +18,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from llmwatch import content
 from llmwatch import names as n
 from llmwatch.instrumentation.extract import ResponseInfo, read_response
+from llmwatch.request_context import current as _current_context
 from llmwatch.record import STATUS_ERROR, CallRecord
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ _now = time.time
 class Call:
     __slots__ = ("state", "api", "op", "body", "attrs", "span", "token", "t0", "start", "done", "streamed",
                  "provider", "request_model", "ttfc", "chunk_times", "text", "tool_calls", "info",
-                 "abandoned", "host", "port", "duration", "end_ns", "response", "error", "chunks")
+                 "abandoned", "host", "port", "duration", "end_ns", "response", "error", "chunks", "context")
 
     def __init__(self, state: "State", api: str, op: str, body: dict[str, Any], attrs: dict[str, Any],
                  streamed: bool) -> None:
@@ -56,6 +57,9 @@ class Call:
         self.error: BaseException | None = None
         self.duration = 0.0
         self.end_ns = 0
+        ctx = self.context = _current_context()
+        if ctx is not None:
+            attrs.update(ctx.span_attributes)
         name = f"{op} {self.request_model}" if self.request_model else op
         self.span = state.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
         # Make the span current while the SDK sends, so HTTP-level spans nest beneath it.
@@ -219,13 +223,13 @@ class Call:
         duration = self.duration
         state = self.state
         span = self.span
-        if response is not None:
-            self.info = read_response(self.api, response)
-        elif self.chunks is not None:
-            self._read_chunks()
-        info = self.info
         error_type = ""
         try:
+            if response is not None:
+                self.info = read_response(self.api, response)
+            elif self.chunks is not None:
+                self._read_chunks()
+            info = self.info
             attrs: dict[str, Any] = {}
             if info is not None:
                 if info.model:
@@ -276,6 +280,11 @@ class Call:
                     attrs[n.LLMWATCH_COST_UNKNOWN] = True
             if state.capture_content and span.is_recording():
                 self._content_attributes(attrs, response)
+            for enrich in state.span_enrichers:
+                try:
+                    enrich(self, attrs)
+                except Exception as exc:  # noqa: BLE001
+                    state.instruments.internal_error("span_enricher", exc)
             if error is not None:
                 span.set_status(Status(StatusCode.ERROR, str(error)[:512]))
                 span.record_exception(error)
@@ -285,10 +294,16 @@ class Call:
                                    info.input_tokens, info.output_tokens, self.ttfc)
             if priced:
                 state.instruments.priced(self.provider, req_model, resp_model, cost, False)
-            return self._record(span, info, duration, error, error_type, cost, response)
+            record = self._record(span, info, duration, error, error_type, cost, response)
+            for enrich_record in state.record_enrichers:
+                try:
+                    enrich_record(self, record)
+                except Exception as exc:  # noqa: BLE001
+                    state.instruments.internal_error("record_enricher", exc)
+            return record
         except Exception as exc:  # noqa: BLE001 - telemetry must never break the app
             state.instruments.internal_error("complete", exc)
-            try:
+            try:  # a span must end even when reading the response failed
                 span.end(end_time=self.end_ns)
             except Exception:  # noqa: BLE001
                 pass
@@ -339,6 +354,9 @@ class Call:
                 rec.metadata["stream_abandoned"] = True
         if info.flagged is not None:
             rec.metadata["moderation_flagged"] = info.flagged
+        ctx = self.context
+        if ctx is not None:
+            ctx.fill_record(rec)
         if state.capture_records:
             rec.raw_request = self.body
             rec.raw_response = response

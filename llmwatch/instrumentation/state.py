@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextvars
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from llmwatch.instrumentation.extract import record_params
 
@@ -19,7 +19,7 @@ suppressed: contextvars.ContextVar[bool] = contextvars.ContextVar("llmwatch_supp
 
 class State:
     __slots__ = ("config", "tracer", "instruments", "pipeline", "prices", "capture_content", "capture_records",
-                 "provider_override")
+                 "provider_override", "span_enrichers", "record_enrichers")
 
     def __init__(self, config: "Config", tracer: Any, instruments: "Instruments",
                  pipeline: "RecordPipeline | None", prices: Any) -> None:
@@ -33,6 +33,11 @@ class State:
         # (also needed to estimate tokens when the provider reports none).
         self.capture_records = config.store_capture_content or config.capture_content or config.estimate_tokens
         self.provider_override = config.provider_name
+        # Extension points run on the worker when a call completes (GPU attribution, roll-ups,
+        # redaction, ...): span enrichers get (call, attrs) before the span ends; record
+        # enrichers get (call, record). Each is guarded; a failure is counted, never raised.
+        self.span_enrichers: list[Callable[[Any, dict[str, Any]], None]] = []
+        self.record_enrichers: list[Callable[[Any, Any], None]] = []
 
     @staticmethod
     def record_params(api: str, body: dict[str, Any]) -> dict[str, Any]:
