@@ -16,6 +16,8 @@ _COMMAND_MODULES = (
     "llmwatch.demo",
     "llmwatch.store.cli",
     "llmwatch.dashboards_cli",
+    "llmwatch.scoring.cli",
+    "llmwatch.agent.cli",
 )
 
 
