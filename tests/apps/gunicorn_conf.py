@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import os
 
+# gunicorn >= 25 opens a control socket at ~/.gunicorn/gunicorn.ctl, one path shared by every
+# instance on the machine; these test servers need none (older versions ignore the setting).
+control_socket_disable = True
+
 
 def post_worker_init(worker):  # noqa: ANN001 - gunicorn hook signature
     if os.environ.get("LLMWATCH_INIT_AT_IMPORT") != "1":
