@@ -32,7 +32,7 @@ class BrokenSink:
         pass
 
 
-def one_round(client: openai.OpenAI, incident: bool) -> None:
+def one_round(client: openai.OpenAI, incident: bool, trickle: bool) -> None:
     msgs = [{"role": "user", "content": "summarise the incident report"}]
     for model in MODELS:
         headers = {"x-sim-error": "500", "x-sim-latency-ms": "300"} if incident else {}
@@ -50,7 +50,7 @@ def one_round(client: openai.OpenAI, incident: bool) -> None:
                         pass
             except openai.APIError:
                 pass
-    if not incident:  # a steady trickle of failures, so error panels always have data
+    if trickle and not incident:  # a steady trickle of failures, so error panels always have data
         try:
             client.chat.completions.create(model="gpt-4o-mini", messages=msgs, extra_headers={"x-sim-error": "503"})
         except openai.APIError:
@@ -63,6 +63,7 @@ def main() -> int:
     ap.add_argument("--mode-file", required=True)
     ap.add_argument("--store-url", default=None)
     ap.add_argument("--broken-sink", action="store_true")
+    ap.add_argument("--error-trickle", action="store_true", help="one 503 per round in normal mode")
     ap.add_argument("--pause", type=float, default=0.1)
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -75,7 +76,7 @@ def main() -> int:
             while True:
                 with open(args.mode_file) as fh:
                     incident = fh.read().strip() == "incident"
-                one_round(client, incident)
+                one_round(client, incident, args.error_trickle)
                 time.sleep(args.pause)
         finally:
             llmwatch.shutdown()

@@ -51,7 +51,7 @@ def prom():
     apps: list[LLMApp] = []
     server = None
     try:
-        apps.append(LLMApp(work, "healthy", "--broken-sink"))
+        apps.append(LLMApp(work, "healthy", "--broken-sink", "--error-trickle"))
         apps.append(LLMApp(work, "db-down", "--store-url", "postgresql+psycopg://llmwatch@127.0.0.1:1/llmwatch",
                            env={"LLMWATCH_STORE_SPOOL_MAX_BYTES": "4096"}))
         server = Prometheus(work, [{
