@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import threading
@@ -92,8 +93,11 @@ def _metrics_server(config: Config, registry: Any, instruments: Any) -> Any:
     try:
         return start_metrics_server(config.prometheus_host, config.prometheus_port, registry)
     except OSError as exc:
-        # e.g. several pre-forked workers asked for the same port: metrics are still recorded
-        # (and in multiprocess mode aggregated by whichever process serves them).
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR") and exc.errno == errno.EADDRINUSE:
+            # Pre-forked workers all asked for the port; one serves every worker's values
+            # (multiprocess mode), so the others losing the race is expected, not an error.
+            logger.debug("llmwatch: /metrics port %s already served by a sibling worker", config.prometheus_port)
+            return None
         instruments.internal_error("metrics_server", exc)
         logger.warning("llmwatch: could not serve /metrics on %s:%s: %s", config.prometheus_host,
                        config.prometheus_port, exc)

@@ -53,13 +53,18 @@ SERVER_PORT = "server.port"
 ERROR_TYPE = "error.type"
 
 # llmwatch's own span attributes (not in semconv; namespaced so they never collide)
-LLMWATCH_TOKENS_ESTIMATED = "llmwatch.usage.estimated"
 LLMWATCH_COST_USD = "llmwatch.cost.usd"
 LLMWATCH_COST_UNKNOWN = "llmwatch.cost.unknown"
 LLMWATCH_STREAM_CHUNKS = "llmwatch.stream.chunk_count"
 LLMWATCH_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk"
 LLMWATCH_STREAM_ABANDONED = "llmwatch.stream.abandoned"
 LLMWATCH_MODERATION_FLAGGED = "llmwatch.moderation.flagged"
+
+# Request context (llmwatch.context(...)): on spans and records, never metric labels
+SESSION_ID = "session.id"
+USER_ID = "user.id"
+LLMWATCH_PROMPT_TEMPLATE = "llmwatch.prompt.template"
+LLMWATCH_PROMPT_TEMPLATE_VERSION = "llmwatch.prompt.template_version"
 
 # Values for gen_ai.operation.name
 OP_CHAT = "chat"

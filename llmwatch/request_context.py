@@ -20,12 +20,6 @@ from llmwatch import names
 
 _CURRENT: contextvars.ContextVar["RequestContext | None"] = contextvars.ContextVar("llmwatch_context", default=None)
 
-SESSION_ID = "session.id"
-USER_ID = "user.id"
-PROMPT_TEMPLATE = "llmwatch.prompt.template"
-PROMPT_TEMPLATE_VERSION = "llmwatch.prompt.template_version"
-
-
 @dataclass(frozen=True)
 class RequestContext:
     session_id: str | None = None
@@ -56,15 +50,15 @@ def current() -> RequestContext | None:
 def _attributes(ctx: RequestContext) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
     if ctx.session_id:
-        attrs[SESSION_ID] = ctx.session_id
+        attrs[names.SESSION_ID] = ctx.session_id
     if ctx.user_id:
-        attrs[USER_ID] = ctx.user_id
+        attrs[names.USER_ID] = ctx.user_id
     if ctx.conversation_id:
         attrs[names.GEN_AI_CONVERSATION_ID] = ctx.conversation_id
     if ctx.prompt_template:
-        attrs[PROMPT_TEMPLATE] = ctx.prompt_template
+        attrs[names.LLMWATCH_PROMPT_TEMPLATE] = ctx.prompt_template
     if ctx.prompt_template_version:
-        attrs[PROMPT_TEMPLATE_VERSION] = ctx.prompt_template_version
+        attrs[names.LLMWATCH_PROMPT_TEMPLATE_VERSION] = ctx.prompt_template_version
     return attrs
 
 
