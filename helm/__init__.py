@@ -1,0 +1,1 @@
+"""The llmwatch Helm chart's generated copies (see generate.py)."""
