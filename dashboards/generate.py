@@ -22,6 +22,8 @@ JSON_DIR = HERE / "json"
 DOCS = ROOT / "docs" / "dashboards.md"
 BEGIN = "<!-- BEGIN generated panel tables: python -m dashboards.generate -->"
 END = "<!-- END generated panel tables -->"
+ALERTS_BEGIN = "<!-- BEGIN generated alert table: python -m dashboards.generate -->"
+ALERTS_END = "<!-- END generated alert table -->"
 
 DASHBOARDS: tuple[DashboardSpec, ...] = (
     overview.DASHBOARD, tokens_cost.DASHBOARD, quality.DASHBOARD, gpu.DASHBOARD,
@@ -43,10 +45,31 @@ def panel_tables() -> str:
     return "\n".join(out)
 
 
+def alert_table() -> str:
+    from alerts.config import AlertConfig
+    from alerts.rules import alerts
+
+    rows = ["| Alert | Severity | Fires when | Runbook |", "|---|---|---|---|"]
+    for a in alerts(AlertConfig()):
+        rows.append(f"| `{a.name}` | {a.severity} | {_plain(a.summary)} | "
+                    f"[docs/runbooks/{a.name}.md](docs/runbooks/{a.name}.md) |")
+    return "\n".join(rows) + "\n"
+
+
+def _plain(template: str) -> str:
+    """An alert summary with its Go-template placeholders shown as <label>."""
+    import re
+
+    return re.sub(r"\{\{ \$labels\.(\w+) \}\}", r"`\1`", template)
+
+
 def docs_text(current: str) -> str:
     head, rest = current.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n\n{panel_tables()}\n{END}{tail}"
+    text = f"{head}{BEGIN}\n\n{panel_tables()}\n{END}{tail}"
+    head, rest = text.split(ALERTS_BEGIN, 1)
+    _, tail = rest.split(ALERTS_END, 1)
+    return f"{head}{ALERTS_BEGIN}\n\n{alert_table()}\n{ALERTS_END}{tail}"
 
 
 def outputs() -> dict[Path, str]:

@@ -33,7 +33,7 @@ MACROS = {"$__rate_interval": "10s", "$__range": "1m"}
 
 # Metrics with no emitter in this repository yet: (module that will emit them, who writes it).
 PENDING = {
-    **{s.prom_name: ("llmwatch.scorers", "the quality & safety scorers (issue 5)") for s in names.QUALITY_METRICS},
+    **{s.prom_name: ("llmwatch.scoring", "the quality & safety scorers (issue 5)") for s in names.QUALITY_METRICS},
     **{s.prom_name: ("llmwatch.agent", "the GPU agent (issue 6)") for s in names.GPU_METRICS},
 }
 
