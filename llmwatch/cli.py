@@ -33,8 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name == name:  # feature not present in this build
-                continue
+            if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
+                continue  # feature not present in this build
             raise
         module.register(sub)
     return parser
