@@ -135,6 +135,11 @@ class Config:
                                  "SQLAlchemy URL of the prompt log (default: SQLite in the user data dir).")
     store_capture_content: bool = _opt("store_capture_content", True, "LLMWATCH_STORE_CAPTURE_CONTENT", _bool,
                                        "Keep prompts and completions in the prompt log.")
+    gpu: bool = _opt("gpu", False, "LLMWATCH_GPU", _bool,
+                     "Sample the local GPUs (NVML, pip install 'llmwatch[gpu]') and put each call's GPU "
+                     "utilisation and memory delta on its span (for apps serving a model on this host).")
+    gpu_sample_interval: float = _opt("gpu_sample_interval", 0.1, "LLMWATCH_GPU_SAMPLE_INTERVAL", _pos_float,
+                                      "Seconds between GPU samples when gpu is on.")
 
     @classmethod
     def options(cls) -> list[dataclasses.Field]:

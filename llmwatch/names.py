@@ -328,7 +328,10 @@ LLMWATCH_THROTTLE_REASON = "llmwatch.gpu.throttle.reason"  # hw_thermal|sw_therm
 PROCESS_PID = "process.pid"
 PROCESS_EXECUTABLE_NAME = "process.executable.name"
 
-_GPU_ATTRS = (HW_ID, HW_NAME)
+LLMWATCH_GPU_INDEX = "llmwatch.gpu.index"  # NVML device index, "0", "1", ... (the UUID is the stable id)
+LLMWATCH_GPU_CLOCK_DOMAIN = "llmwatch.gpu.clock.domain"  # "sm" | "memory"
+
+_GPU_ATTRS = (HW_ID, HW_NAME, LLMWATCH_GPU_INDEX)
 
 GPU_UTILIZATION = MetricSpec(
     "hw.gpu.utilization", "gauge", "1", "Fraction of time the GPU was busy, 0..1 (NVML utilization.gpu / 100).",
@@ -366,14 +369,69 @@ GPU_AVAILABLE = MetricSpec(
     "(library missing, driver error). Always exported by the GPU collector.", (),
 )
 
+GPU_ENERGY = MetricSpec(
+    "hw.energy", "counter", "J",
+    "Energy the GPU consumed since the driver was loaded, joules (NVML total energy, mJ / 1000); hw.type=\"gpu\".",
+    _GPU_ATTRS + (HW_TYPE,),
+)
+GPU_CLOCK = MetricSpec(
+    "llmwatch.gpu.clock.frequency", "gauge", "Hz",
+    "Current GPU clock, hertz (NVML reports MHz); llmwatch.gpu.clock.domain is sm or memory.",
+    _GPU_ATTRS + (LLMWATCH_GPU_CLOCK_DOMAIN,),
+)
+GPU_ECC_ERRORS = MetricSpec(
+    "hw.errors", "counter", "{error}",
+    "GPU memory ECC errors since the driver was loaded (NVML volatile counts); error.type is "
+    "corrected or uncorrected; hw.type=\"gpu\".",
+    _GPU_ATTRS + (HW_TYPE, ERROR_TYPE),
+)
+
 GPU_METRICS: tuple[MetricSpec, ...] = (
     GPU_UTILIZATION, GPU_MEMORY_USAGE, GPU_MEMORY_LIMIT, GPU_POWER, GPU_TEMPERATURE,
-    GPU_THROTTLE_ACTIVE, GPU_PROCESS_MEMORY, GPU_AVAILABLE,
+    GPU_THROTTLE_ACTIVE, GPU_PROCESS_MEMORY, GPU_AVAILABLE, GPU_ENERGY, GPU_CLOCK, GPU_ECC_ERRORS,
+)
+
+# Per-request GPU attribution (``llmwatch.init(gpu=True)``): span attributes over the call's own
+# time window, from the SDK's NVML sampler. Device-wide figures: overlapping calls each see the
+# whole device (see docs/agent.md, "GPU attribution").
+LLMWATCH_GPU_UTILIZATION_MEAN = "llmwatch.gpu.utilization.mean"
+LLMWATCH_GPU_UTILIZATION_MAX = "llmwatch.gpu.utilization.max"
+LLMWATCH_GPU_MEMORY_DELTA = "llmwatch.gpu.memory.delta"
+LLMWATCH_GPU_SAMPLES = "llmwatch.gpu.samples"
+
+# --------------------------------------------------------------------------------------------
+# The agent's own health (``llmwatch agent``)
+# --------------------------------------------------------------------------------------------
+HTTP_ROUTE = "http.route"
+HTTP_RESPONSE_STATUS_CODE = "http.response.status_code"
+
+AGENT_HTTP_REQUESTS = MetricSpec(
+    "llmwatch.agent.http.requests", "counter", "{request}",
+    "Requests the agent's HTTP server answered, by route and status code.",
+    (HTTP_ROUTE, HTTP_RESPONSE_STATUS_CODE),
+)
+AGENT_RETENTION_DELETED = MetricSpec(
+    "llmwatch.agent.retention.deleted", "counter", "{record}",
+    "Calls the agent's retention job deleted from the prompt log.", (),
+)
+AGENT_RETENTION_RUNS = MetricSpec(
+    "llmwatch.agent.retention.runs", "counter", "{run}",
+    "Retention passes, by outcome (error.type empty on success).", (ERROR_TYPE,),
+)
+AGENT_COMPONENT_UP = MetricSpec(
+    "llmwatch.agent.component.up", "gauge", "{state}",
+    "1 while an agent component (http, gpu, scorers, retention) is running, else 0.",
+    (LLMWATCH_COMPONENT,),
+)
+
+AGENT_METRICS: tuple[MetricSpec, ...] = (
+    AGENT_HTTP_REQUESTS, AGENT_RETENTION_DELETED, AGENT_RETENTION_RUNS, AGENT_COMPONENT_UP,
 )
 
 # Every metric llmwatch (SDK, store, scorers, agent) can emit. Later modules append their specs
 # here, in this file, so the dashboards/alerts/chart tests see the complete list.
-ALL_METRICS: tuple[MetricSpec, ...] = CORE_METRICS + STORE_METRICS + QUALITY_METRICS + GPU_METRICS
+ALL_METRICS: tuple[MetricSpec, ...] = (CORE_METRICS + STORE_METRICS + QUALITY_METRICS + GPU_METRICS
+                                   + AGENT_METRICS)
 
 
 def by_prom_name() -> dict[str, MetricSpec]:
@@ -383,3 +441,42 @@ def by_prom_name() -> dict[str, MetricSpec]:
         for series in spec.prom_series_names:
             out[series] = spec
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Chains, agents, tools and retrievals (issue 4): parent spans around LLM calls, and roll-ups of
+# the calls beneath them. Span names follow semconv: "invoke_agent {gen_ai.agent.name}",
+# "execute_tool {gen_ai.tool.name}", "retrieval {gen_ai.data_source.id}", "invoke_workflow {name}".
+# --------------------------------------------------------------------------------------------
+OP_INVOKE_WORKFLOW = "invoke_workflow"
+OP_INVOKE_AGENT = "invoke_agent"
+OP_EXECUTE_TOOL = "execute_tool"
+OP_RETRIEVAL = "retrieval"
+OP_TASK = "task"  # llmwatch's own: any other step, e.g. llmwatch.span("rerank")
+
+# llmwatch.trace(kind=...) -> gen_ai.operation.name of the span (and operation of its prompt-log row)
+SPAN_KINDS: dict[str, str] = {
+    "workflow": OP_INVOKE_WORKFLOW, "agent": OP_INVOKE_AGENT, "tool": OP_EXECUTE_TOOL,
+    "retrieval": OP_RETRIEVAL, "task": OP_TASK,
+}
+
+GEN_AI_AGENT_NAME = "gen_ai.agent.name"
+GEN_AI_AGENT_ID = "gen_ai.agent.id"
+GEN_AI_AGENT_DESCRIPTION = "gen_ai.agent.description"
+GEN_AI_TOOL_NAME = "gen_ai.tool.name"
+GEN_AI_TOOL_TYPE = "gen_ai.tool.type"
+GEN_AI_TOOL_DESCRIPTION = "gen_ai.tool.description"
+GEN_AI_TOOL_CALL_ID = "gen_ai.tool.call.id"
+GEN_AI_TOOL_CALL_ARGUMENTS = "gen_ai.tool.call.arguments"  # opt-in content
+GEN_AI_TOOL_CALL_RESULT = "gen_ai.tool.call.result"  # opt-in content
+GEN_AI_DATA_SOURCE_ID = "gen_ai.data_source.id"
+LLMWATCH_WORKFLOW_NAME = "llmwatch.workflow.name"
+LLMWATCH_SPAN_KIND = "llmwatch.span.kind"  # workflow | agent | tool | retrieval | task | llm | embeddings
+LLMWATCH_SPAN_SOURCE = "llmwatch.span.source"  # llmwatch | langchain | llamaindex
+
+# Cumulative roll-ups on a parent span: the LLM calls anywhere beneath it.
+LLMWATCH_ROLLUP_CALLS = "llmwatch.rollup.calls"
+LLMWATCH_ROLLUP_INPUT_TOKENS = "llmwatch.rollup.input_tokens"
+LLMWATCH_ROLLUP_OUTPUT_TOKENS = "llmwatch.rollup.output_tokens"
+LLMWATCH_ROLLUP_COST_USD = "llmwatch.rollup.cost.usd"  # sum of known costs
+LLMWATCH_ROLLUP_COST_UNKNOWN_CALLS = "llmwatch.rollup.cost_unknown_calls"  # calls with no known price

@@ -142,6 +142,18 @@ ATTRIBUTES: dict[str, Attr] = {
     n.LLMWATCH_THROTTLE_REASON: Attr("llmwatch", "string", "metric", "GPU throttle gauge: the NVML clocks-event reason."),
     n.PROCESS_PID: Attr("development", "int", "metric", "GPU per-process memory: the process id."),
     n.PROCESS_EXECUTABLE_NAME: Attr("development", "string", "metric", "GPU per-process memory: the executable."),
+    n.LLMWATCH_GPU_INDEX: Attr("llmwatch", "string", "metric", "GPU metrics: the NVML device index."),
+    n.LLMWATCH_GPU_CLOCK_DOMAIN: Attr("llmwatch", "string", "metric", "GPU clock gauge: `sm` or `memory`."),
+    n.HTTP_ROUTE: Attr("stable", "string", "metric", "Agent HTTP requests: the route template."),
+    n.HTTP_RESPONSE_STATUS_CODE: Attr("stable", "string", "metric", "Agent HTTP requests: the status code."),
+    n.LLMWATCH_GPU_UTILIZATION_MEAN: Attr("llmwatch", "double", "span",
+        "`init(gpu=True)`: mean GPU utilisation (0..1) over the call's window (device-wide)."),
+    n.LLMWATCH_GPU_UTILIZATION_MAX: Attr("llmwatch", "double", "span",
+        "`init(gpu=True)`: max GPU utilisation (0..1) over the call's window (device-wide)."),
+    n.LLMWATCH_GPU_MEMORY_DELTA: Attr("llmwatch", "int", "span",
+        "`init(gpu=True)`: GPU memory in use at the window's end minus before it, bytes (device-wide)."),
+    n.LLMWATCH_GPU_SAMPLES: Attr("llmwatch", "int", "span",
+        "`init(gpu=True)`: GPU samples the attribution is based on."),
 }
 # fmt: on
 
