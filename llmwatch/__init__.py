@@ -12,7 +12,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["init", "shutdown", "flush", "is_initialized", "context", "Config", "ConfigError", "__version__"]
+__all__ = ["init", "shutdown", "flush", "is_initialized", "context", "Config", "ConfigError", "__version__",
+           "trace", "workflow", "agent", "tool", "retrieval", "span"]
+_TRACING = frozenset(("trace", "workflow", "agent", "tool", "retrieval", "span"))
 
 
 def __getattr__(name: str):  # lazy: keep `import llmwatch` cheap and side-effect free
@@ -24,6 +26,10 @@ def __getattr__(name: str):  # lazy: keep `import llmwatch` cheap and side-effec
         from llmwatch.request_context import context
 
         return context
+    if name in _TRACING:
+        from llmwatch import tracing
+
+        return getattr(tracing, name)
     if name in ("Config", "ConfigError"):
         from llmwatch import config
 

@@ -6,7 +6,7 @@ import errno
 import logging
 import os
 import threading
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from llmwatch.config import Config
 from llmwatch.record import Sink
@@ -15,6 +15,12 @@ logger = logging.getLogger("llmwatch")
 
 _LOCK = threading.RLock()
 _RUNTIME: "_Runtime | None" = None
+
+# Extensions: (on_init(state), on_shutdown()) pairs, run by init() after the openai patch and by
+# shutdown() before the pipeline drains. A module appends its pair when imported; init() imports
+# EXTENSION_MODULES first, so theirs run even if the app never imported them.
+HOOKS: list[tuple[Callable[[Any], None], Callable[[], None]]] = []
+EXTENSION_MODULES = ("llmwatch.tracing",)
 
 
 class _Runtime:
@@ -119,6 +125,20 @@ def _open_store(config: Config, registry: Any, instruments: Any) -> Sink | None:
         return None
 
 
+def _run_hooks(which: int, state: Any, instruments: Any) -> None:
+    if which == 0:
+        import importlib
+
+        for module in EXTENSION_MODULES:
+            importlib.import_module(module)
+    for hook in list(HOOKS):
+        try:
+            hook[which](state) if which == 0 else hook[which]()
+        except Exception as exc:  # noqa: BLE001 - an extension must not stop the app (or shutdown)
+            instruments.internal_error("extension", exc)
+            logger.warning("llmwatch: extension hook %r failed: %s", hook[which], exc)
+
+
 def init(
     *,
     tracer_provider: Any = None,
@@ -160,6 +180,7 @@ def init(
         tracer = tp.get_tracer("llmwatch", __version__)
         state = State(config, tracer, instruments, pipeline, prices)
         openai_instr.instrument(state)
+        _run_hooks(0, state, instruments)
         server = _metrics_server(config, registry, instruments)
         _RUNTIME = _Runtime(config, tp, owned_tp, mp, owned_mp, instruments, pipeline, server)
         return config
@@ -191,6 +212,7 @@ def shutdown(timeout: float = 10.0) -> None:
         from llmwatch.instrumentation import openai as openai_instr
 
         openai_instr.uninstrument()
+        _run_hooks(1, None, rt.instruments)
         rt.pipeline.shutdown(timeout)
         if rt.metrics_server is not None:
             try:

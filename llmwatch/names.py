@@ -480,3 +480,42 @@ LLMWATCH_ROLLUP_INPUT_TOKENS = "llmwatch.rollup.input_tokens"
 LLMWATCH_ROLLUP_OUTPUT_TOKENS = "llmwatch.rollup.output_tokens"
 LLMWATCH_ROLLUP_COST_USD = "llmwatch.rollup.cost.usd"  # sum of known costs
 LLMWATCH_ROLLUP_COST_UNKNOWN_CALLS = "llmwatch.rollup.cost_unknown_calls"  # calls with no known price
+
+
+# --------------------------------------------------------------------------------------------
+# Chains, agents, tools and retrievals (issue 4): parent spans around LLM calls, and roll-ups of
+# the calls beneath them. Span names follow semconv: "invoke_agent {gen_ai.agent.name}",
+# "execute_tool {gen_ai.tool.name}", "retrieval {gen_ai.data_source.id}", "invoke_workflow {name}".
+# --------------------------------------------------------------------------------------------
+OP_INVOKE_WORKFLOW = "invoke_workflow"
+OP_INVOKE_AGENT = "invoke_agent"
+OP_EXECUTE_TOOL = "execute_tool"
+OP_RETRIEVAL = "retrieval"
+OP_TASK = "task"  # llmwatch's own: any other step, e.g. llmwatch.span("rerank")
+
+# llmwatch.trace(kind=...) -> gen_ai.operation.name of the span (and operation of its prompt-log row)
+SPAN_KINDS: dict[str, str] = {
+    "workflow": OP_INVOKE_WORKFLOW, "agent": OP_INVOKE_AGENT, "tool": OP_EXECUTE_TOOL,
+    "retrieval": OP_RETRIEVAL, "task": OP_TASK,
+}
+
+GEN_AI_AGENT_NAME = "gen_ai.agent.name"
+GEN_AI_AGENT_ID = "gen_ai.agent.id"
+GEN_AI_AGENT_DESCRIPTION = "gen_ai.agent.description"
+GEN_AI_TOOL_NAME = "gen_ai.tool.name"
+GEN_AI_TOOL_TYPE = "gen_ai.tool.type"
+GEN_AI_TOOL_DESCRIPTION = "gen_ai.tool.description"
+GEN_AI_TOOL_CALL_ID = "gen_ai.tool.call.id"
+GEN_AI_TOOL_CALL_ARGUMENTS = "gen_ai.tool.call.arguments"  # opt-in content
+GEN_AI_TOOL_CALL_RESULT = "gen_ai.tool.call.result"  # opt-in content
+GEN_AI_DATA_SOURCE_ID = "gen_ai.data_source.id"
+LLMWATCH_WORKFLOW_NAME = "llmwatch.workflow.name"
+LLMWATCH_SPAN_KIND = "llmwatch.span.kind"  # workflow | agent | tool | retrieval | task | llm | embeddings
+LLMWATCH_SPAN_SOURCE = "llmwatch.span.source"  # llmwatch | langchain | llamaindex
+
+# Cumulative roll-ups on a parent span: the LLM calls anywhere beneath it.
+LLMWATCH_ROLLUP_CALLS = "llmwatch.rollup.calls"
+LLMWATCH_ROLLUP_INPUT_TOKENS = "llmwatch.rollup.input_tokens"
+LLMWATCH_ROLLUP_OUTPUT_TOKENS = "llmwatch.rollup.output_tokens"
+LLMWATCH_ROLLUP_COST_USD = "llmwatch.rollup.cost.usd"  # sum of known costs
+LLMWATCH_ROLLUP_COST_UNKNOWN_CALLS = "llmwatch.rollup.cost_unknown_calls"  # calls with no known price

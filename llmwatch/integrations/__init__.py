@@ -1,0 +1,1 @@
+"""Framework integrations (LangChain, LlamaIndex), hooked by ``init()`` when the framework is imported."""
