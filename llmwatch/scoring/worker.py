@@ -1,0 +1,244 @@
+"""Embedded scoring: redaction on the record worker, scorers on their own threads.
+
+``llmwatch.init(scorers=[...], redact=True)`` installs this through the runtime's init/shutdown
+hooks. On the record worker (never the caller's thread) a processor redacts the record in place
+(before any sink sees it) and, for a sampled share of calls, snapshots the call's texts into an
+:class:`~llmwatch.scoring.base.Item` and offers it to one lane per scorer. A lane is a bounded
+queue and a thread that scores batches with a per-batch timeout; a full lane drops the item
+(``llmwatch_records_dropped_total{llmwatch_reason="score_queue_full"}``), a failing or slow scorer
+is counted (``llmwatch_internal_errors_total{llmwatch_component="scorer.<name>"}`` and
+``"scorer.<name>.timeout"``) and never delays the app, the record worker or the other lanes.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import logging
+import threading
+import time
+from typing import Any, Sequence
+
+from llmwatch.scoring.base import Item, Scorer, ScorerUnavailable, item_from_record
+from llmwatch.scoring.report import QualityMetrics, Reporter
+
+logger = logging.getLogger("llmwatch")
+
+
+def sampled(record_id: str, rate: float) -> bool:
+    """Deterministic by record id, so every scorer (and a re-run) samples the same calls."""
+    if rate >= 1.0:
+        return True
+    try:
+        return int(record_id[:8], 16) / 0x1_0000_0000 < rate
+    except ValueError:
+        return False
+
+
+class Lane:
+    """One scorer: a bounded queue, a thread, a per-batch timeout."""
+
+    def __init__(self, scorer: Scorer, reporter: Reporter, instruments: Any, store_url: str | None,
+                 store: bool, queue_size: int, batch_size: int, timeout: float) -> None:
+        self.scorer = scorer
+        self.reporter = reporter
+        self.instruments = instruments
+        self.store_url = store_url
+        self.store = store
+        self.maxsize = queue_size
+        self.batch_size = batch_size
+        self.timeout = timeout
+        self.queue: collections.deque[Item] = collections.deque()
+        self.cond = threading.Condition()
+        self.busy = False
+        self.stopping = False
+        self.disabled = False
+        self.scored = 0
+        self.loaded = False
+        self._runner = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"llmwatch-score-{scorer.name}")
+        self._pending: concurrent.futures.Future | None = None
+        self.thread = threading.Thread(target=self._run, name=f"llmwatch-scoring-{scorer.name}", daemon=True)
+        self.thread.start()
+
+    def offer(self, item: Item) -> None:
+        if self.disabled or self.stopping:
+            return
+        with self.cond:
+            if len(self.queue) >= self.maxsize:
+                self.instruments.dropped("score_queue_full")
+                return
+            self.queue.append(item)
+            self.cond.notify()
+
+    def flush(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while self.queue or self.busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.cond.wait(min(left, 0.05))
+        return True
+
+    def stop(self, timeout: float) -> None:
+        self.flush(timeout)
+        with self.cond:
+            self.stopping = True
+            self.cond.notify_all()
+        self.thread.join(timeout)
+        self._runner.shutdown(wait=False, cancel_futures=True)
+
+    def _run(self) -> None:
+        name = self.scorer.name
+        while True:
+            with self.cond:
+                while not self.queue and not self.stopping:
+                    self.cond.wait()
+                if not self.queue:
+                    return
+                batch = [self.queue.popleft() for _ in range(min(self.batch_size, len(self.queue)))]
+                self.busy = True
+            try:
+                self._score(batch, name)
+            except Exception as exc:  # noqa: BLE001 - never let the lane die
+                self.instruments.internal_error(f"scorer.{name}", exc)
+            finally:
+                with self.cond:
+                    self.busy = False
+                    self.cond.notify_all()
+
+    def _score(self, batch: list[Item], name: str) -> None:
+        if self._pending is not None and not self._pending.done():
+            # The previous batch is still running past its timeout: don't pile up behind it.
+            self.instruments.internal_error(f"scorer.{name}.timeout")
+            self.instruments.dropped("scorer_busy", len(batch))
+            return
+        try:
+            load = getattr(self.scorer, "load", None)
+            if load is not None and not self.loaded:
+                # Loading a model (seconds, once) is not held to the per-batch timeout; still off-thread.
+                self._runner.submit(load).result()
+                self.loaded = True
+            self._pending = self._runner.submit(self.scorer.score, batch)
+            results = self._pending.result(timeout=self.timeout)
+        except concurrent.futures.TimeoutError:
+            self.instruments.internal_error(f"scorer.{name}.timeout")
+            self.instruments.dropped("scorer_timeout", len(batch))
+            return
+        except ScorerUnavailable as exc:
+            self.disabled = True
+            self.queue.clear()
+            self.instruments.internal_error(f"scorer.{name}", exc)
+            logger.warning("llmwatch: scorer %s disabled: %s", name, exc)
+            return
+        except Exception as exc:  # noqa: BLE001
+            self.instruments.internal_error(f"scorer.{name}", exc)
+            return
+        rows: list[dict[str, Any]] = []
+        for item, evals in zip(batch, results):
+            try:
+                self.reporter.emit(item, evals)
+                rows.extend(self.reporter.rows(item, name, evals))
+            except Exception as exc:  # noqa: BLE001
+                self.instruments.internal_error(f"scorer.{name}.report", exc)
+        self.scored += len(batch)
+        if rows and self.store:
+            try:
+                from llmwatch.store.annotate import add_scores
+
+                add_scores(rows, url=self.store_url)
+            except Exception as exc:  # noqa: BLE001 - database down: the scores are lost, counted
+                self.instruments.internal_error("scorer.store", exc)
+
+
+class EmbeddedScoring:
+    """What ``init()`` starts: the redaction processor and the scorer lanes."""
+
+    def __init__(self, config: Any, state: Any, scorers: Sequence[Scorer] | None = None) -> None:
+        from llmwatch.scoring import build_scorers
+        from llmwatch.scoring.pii import Redactor, store_redactor
+
+        self.config = config
+        self.pipeline = state.pipeline
+        instruments = state.instruments
+        self.metrics = QualityMetrics(getattr(instruments, "registry", None), getattr(instruments, "meter", None),
+                                      config.prometheus)
+        self.redactor = Redactor(config.redact_patterns) if config.redact else None
+        self._store_redactor = None
+        if self.redactor is not None:
+            state.content_redactor = self.redactor
+            self.pipeline.add_processor(self._redact)
+            from llmwatch.store.redaction import register_redactor
+
+            self._store_redactor = register_redactor(store_redactor(self.redactor))
+        redact_text = (lambda t: self.redactor.text(t)[0]) if self.redactor is not None else None
+        reporter = Reporter(self.metrics, state.tracer, redact_text)
+        scorers = list(scorers) if scorers is not None else build_scorers(config.scorers, config)
+        self.lanes = [Lane(s, reporter, instruments, config.store_url, config.store, config.score_queue_size,
+                           config.score_batch_size, config.score_timeout) for s in scorers]
+        self.instruments = instruments
+        if self.lanes:
+            self.pipeline.add_processor(self._offer)
+
+    def _redact(self, record: Any) -> None:
+        self.redactor.record(record, self.metrics.redacted)
+
+    def _offer(self, record: Any) -> None:
+        if not sampled(record.record_id, self.config.score_sample_rate):
+            return
+        item = item_from_record(record)
+        for lane in self.lanes:
+            lane.offer(item)
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        deadline = time.monotonic() + timeout
+        if self.pipeline is not None:
+            self.pipeline.flush(timeout)
+        return all(lane.flush(max(0.0, deadline - time.monotonic())) for lane in self.lanes)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.pipeline is not None:
+            self.pipeline.flush(timeout)
+        for lane in self.lanes:
+            lane.stop(timeout)
+        if self._store_redactor is not None:
+            from llmwatch.store.redaction import unregister_redactor
+
+            unregister_redactor(self._store_redactor)
+
+
+_ACTIVE: EmbeddedScoring | None = None
+
+
+def flush(timeout: float = 30.0) -> bool:
+    """Wait until every call finished so far is scored and reported (tests, demos, shutdown)."""
+    active = _ACTIVE
+    return True if active is None else active.flush(timeout)
+
+
+def _on_init(state: Any) -> None:
+    global _ACTIVE
+    config = state.config
+    if not (config.scorers or config.redact) or state.pipeline is None:
+        return
+    _ACTIVE = EmbeddedScoring(config, state)
+
+
+def _on_shutdown() -> None:
+    global _ACTIVE
+    active, _ACTIVE = _ACTIVE, None
+    if active is not None:
+        active.stop()
+
+
+def _register() -> None:
+    try:
+        from llmwatch import _runtime
+    except ImportError:  # pragma: no cover
+        return
+    hooks = getattr(_runtime, "HOOKS", None)
+    if hooks is not None and not any(h[0] is _on_init for h in hooks):
+        hooks.append((_on_init, _on_shutdown))
+
+
+_register()
