@@ -1,0 +1,78 @@
+"""``llmwatch score``: back-fill scores for stored calls (resumable: scored calls are skipped)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+EPILOG = """examples:
+  llmwatch score --since 7d                       (every scorer but toxicity/moderation needs nothing)
+  llmwatch score --since 7d --scorer toxicity --toxicity-checkpoint /models/detoxify
+  llmwatch score --since 1d --scorer injection --scorer pii --url postgresql+psycopg://..."""
+
+
+def register(subparsers: Any) -> None:
+    from llmwatch.scoring import SCORERS
+
+    p = subparsers.add_parser("score", help="score stored calls (toxicity, moderation, injection, pii, validation)",
+                              epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--url", help="store URL (default: LLMWATCH_STORE_URL, else the per-user SQLite file)")
+    p.add_argument("--since", default="7d", help="calls started since: 1h, 7d, ISO 8601, epoch (default 7d)")
+    p.add_argument("--scorer", dest="scorers", action="append", choices=SCORERS,
+                   help="repeatable (default: injection, pii, validation; plus LLMWATCH_SCORERS)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--toxicity-checkpoint", help="local Detoxify checkpoint (offline installs)")
+    p.add_argument("--toxicity-device", help="auto, cpu, cuda, cuda:N")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _progress(total: int, stream: Any) -> Any:
+    state = {"done": 0, "t0": time.monotonic()}
+
+    def step(n: int) -> None:
+        state["done"] += n
+        done = state["done"]
+        width = 30
+        frac = min(1.0, done / total) if total else 1.0
+        rate = done / max(1e-9, time.monotonic() - state["t0"])
+        stream.write(f"\r  [{'#' * int(frac * width):<{width}}] {done}/{total} ({rate:.0f}/s)")
+        stream.flush()
+
+    return step
+
+
+def run(args: argparse.Namespace) -> int:
+    from llmwatch.cli import UsageError
+    from llmwatch.config import Config, ConfigError
+    from llmwatch.scoring import build_scorer
+    from llmwatch.scoring.agent import backfill, pending
+    from llmwatch.scoring.report import Reporter
+    from llmwatch.store.timeparse import parse_time
+
+    try:
+        since = parse_time(args.since, "--since")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not 1 <= args.batch_size <= 4096:
+        raise UsageError(f"--batch-size must be from 1 to 4096, got {args.batch_size}")
+    overrides = {k: v for k, v in (("toxicity_checkpoint", args.toxicity_checkpoint),
+                                   ("toxicity_device", args.toxicity_device)) if v}
+    try:
+        config = Config.resolve(overrides)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    names = args.scorers or list(config.scorers) or ["injection", "pii", "validation"]
+    reporter = Reporter(None)
+    for name in dict.fromkeys(names):
+        scorer = build_scorer(name, config)
+        total = pending(args.url, name, since)
+        print(f"{name}: {total} call(s) to score", file=sys.stderr)
+        step = None if args.quiet else _progress(total, sys.stderr)
+        done = backfill(args.url, scorer, reporter, since, args.batch_size, step)
+        if step is not None:
+            print(file=sys.stderr)
+        print(f"{name}: scored {done} call(s)")
+    return 0
