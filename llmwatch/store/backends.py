@@ -55,11 +55,11 @@ class SQLiteBackend:
 
 
 class PostgresBackend:
-    """``to_tsvector('english', search_text)`` with a GIN expression index; ``percentile_cont``."""
+    """Stored ``search_vector`` (``to_tsvector('english', search_text)``) with a GIN index;
+    ``percentile_cont`` for latency percentiles."""
 
     def text_match(self, text: str) -> sa.ColumnElement[bool]:
-        # The expression must match the index in migration 0002 exactly for the GIN index to apply.
-        vector = sa.func.to_tsvector(sa.literal_column("'english'"), sa.func.coalesce(calls.c.search_text, ""))
+        vector = sa.literal_column("llmwatch_calls.search_vector")
         query = " ".join('"' + t.replace('"', " ") + '"' if " " in t else t for t in text_terms(text))
         return vector.op("@@")(sa.func.websearch_to_tsquery(sa.literal_column("'english'"), query))
 

@@ -17,7 +17,7 @@ from llmwatch.store.timeparse import DURATION_FORM, parse_duration
 _FILTER_DESTS = ("since", "until", "model", "response_model", "provider", "operation", "status", "error_type",
                  "min_duration", "max_duration", "min_tokens", "max_tokens", "min_cost", "max_cost", "text",
                  "session", "conversation", "user", "template", "template_version", "prompt_hash", "trace_id",
-                 "tags", "flagged", "scores")
+                 "tags", "flagged", "scores", "min_toxicity", "flagged_by", "injection")
 EPILOG = """examples:
   llmwatch logs query --since 1d --model gpt-4o --text refund --sort=-duration --limit 20
   llmwatch logs query --status error --format jsonl
@@ -88,6 +88,11 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
                    help="only flagged calls (optionally with this label)")
     g.add_argument("--score", dest="scores", action="append", default=[], metavar="NAME>VALUE",
                    help="score threshold, e.g. toxicity>0.8 (repeatable)")
+    g.add_argument("--min-toxicity", type=_number("--min-toxicity"), metavar="SCORE",
+                   help="a toxicity score (prompt or completion) at least this, 0-1")
+    g.add_argument("--flagged-by", dest="flagged_by", action="append", default=[], metavar="SCORER",
+                   help="calls a scorer flagged: moderation, toxicity, injection, pii, validation (repeatable)")
+    g.add_argument("--injection", action="store_true", default=None, help="calls with a detected prompt injection")
 
 
 def _filters(args: argparse.Namespace) -> dict[str, Any]:

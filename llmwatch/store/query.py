@@ -69,6 +69,11 @@ class Filters:
     tags: list[str] = field(default_factory=list)
     flagged: bool | str | None = None
     scores: list[str] = field(default_factory=list)
+    # Scorer conveniences (llmwatch.scoring): any toxicity score >= value; a scorer's alarm (stored
+    # labels starting "flagged"/"fail"); injection=True is flagged_by=["injection"].
+    min_toxicity: float | None = None
+    flagged_by: list[str] = field(default_factory=list)
+    injection: bool | None = None
 
     @classmethod
     def from_kwargs(cls, kwargs: dict[str, Any]) -> "Filters":
@@ -126,6 +131,15 @@ class Filters:
             name, op, value = parse_score(expr)
             w.append(sa.exists().where(scores.c.record_id == c.record_id, scores.c.name == name,
                                        scores.c.value.op(op)(value)))
+        if self.min_toxicity is not None:
+            w.append(sa.exists().where(scores.c.record_id == c.record_id, scores.c.name == "toxicity",
+                                       scores.c.value >= _number(self.min_toxicity, "minimum toxicity")))
+        flagged_by = [self.flagged_by] if isinstance(self.flagged_by, str) else list(self.flagged_by)
+        if self.injection:
+            flagged_by.append("injection")
+        for name in flagged_by:
+            w.append(sa.exists().where(scores.c.record_id == c.record_id, scores.c.name == name,
+                                       sa.or_(scores.c.label.like("flagged%"), scores.c.label.like("fail%"))))
         return w
 
 

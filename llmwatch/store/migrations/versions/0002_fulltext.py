@@ -1,4 +1,4 @@
-"""Full-text search over prompts and outputs: SQLite FTS5, PostgreSQL tsvector + GIN.
+"""Full-text search over prompts and outputs: SQLite FTS5, PostgreSQL stored tsvector + GIN.
 
 Adds ``llmwatch_calls.search_text`` (instructions, prompt and output as plain text), fills it for
 rows written by revision 0001, and indexes it.
@@ -31,10 +31,13 @@ SQLITE_FTS = [
     "INSERT INTO llmwatch_calls_fts(rowid, search_text) "
     "SELECT new.id, new.search_text WHERE new.search_text IS NOT NULL; END",
 ]
-PG_FTS = (
-    "CREATE INDEX ix_llmwatch_calls_fts ON llmwatch_calls "
-    "USING GIN (to_tsvector('english', coalesce(search_text, '')))"
-)
+# A stored tsvector (not an expression index): when a bitmap scan goes lossy, PostgreSQL rechecks
+# rows against the stored vector instead of re-parsing the text (measured: 12.5 s -> see bench).
+PG_FTS = [
+    "ALTER TABLE llmwatch_calls ADD COLUMN search_vector tsvector "
+    "GENERATED ALWAYS AS (to_tsvector('english', coalesce(search_text, ''))) STORED",
+    "CREATE INDEX ix_llmwatch_calls_fts ON llmwatch_calls USING GIN (search_vector)",
+]
 
 
 def _text(value):
@@ -83,7 +86,8 @@ def upgrade() -> None:
             bind.exec_driver_sql(stmt)
         bind.exec_driver_sql("INSERT INTO llmwatch_calls_fts(llmwatch_calls_fts) VALUES ('rebuild')")
     elif bind.dialect.name == "postgresql":
-        bind.exec_driver_sql(PG_FTS)
+        for stmt in PG_FTS:
+            bind.exec_driver_sql(stmt)
 
 
 def downgrade() -> None:
@@ -94,5 +98,6 @@ def downgrade() -> None:
         bind.exec_driver_sql("DROP TABLE IF EXISTS llmwatch_calls_fts")
     elif bind.dialect.name == "postgresql":
         bind.exec_driver_sql("DROP INDEX IF EXISTS ix_llmwatch_calls_fts")
+        bind.exec_driver_sql("ALTER TABLE llmwatch_calls DROP COLUMN IF EXISTS search_vector")
     with op.batch_alter_table("llmwatch_calls") as batch_op:
         batch_op.drop_column("search_text")
