@@ -20,7 +20,7 @@ _RUNTIME: "_Runtime | None" = None
 # shutdown() before the pipeline drains. A module appends its pair when imported; init() imports
 # EXTENSION_MODULES first, so theirs run even if the app never imported them.
 HOOKS: list[tuple[Callable[[Any], None], Callable[[], None]]] = []
-EXTENSION_MODULES = ("llmwatch.tracing",)
+EXTENSION_MODULES = ("llmwatch.tracing", "llmwatch.gpu.sampler", "llmwatch.scoring.worker")
 
 
 class _Runtime:

@@ -88,6 +88,43 @@ def _ratio(v: Any) -> float:
     return f
 
 
+def _scorer_names(v: Any) -> tuple[str, ...]:
+    from llmwatch.scoring import SCORERS
+
+    accepted = f"a comma-separated list of {', '.join(SCORERS)} (or empty for none)"
+    items = v.split(",") if isinstance(v, str) else v
+    try:
+        names = tuple(dict.fromkeys(str(x).strip().lower() for x in items if str(x).strip()))
+    except TypeError:
+        raise ValueError(accepted) from None
+    if any(x not in SCORERS for x in names):
+        raise ValueError(accepted)
+    return names
+
+
+def _choice(*choices: str) -> Callable[[Any], str]:
+    def parse(v: Any) -> str:
+        if isinstance(v, str) and v.strip().lower() in choices:
+            return v.strip().lower()
+        raise ValueError(", ".join(choices))
+
+    return parse
+
+
+def _device(v: Any) -> str:
+    import re
+
+    if isinstance(v, str) and re.fullmatch(r"auto|cpu|cuda(:\d+)?", v.strip().lower()):
+        return v.strip().lower()
+    raise ValueError("auto, cpu, cuda or cuda:N")
+
+
+def _patterns(v: Any) -> tuple[tuple[str, str], ...]:
+    from llmwatch.scoring.pii import parse_patterns
+
+    return parse_patterns(v)
+
+
 def _opt(name: str, default: Any, env: str | tuple[str, ...] | None, parse: Callable[[Any], Any], doc: str) -> Any:
     envs = (env,) if isinstance(env, str) else (env or ())
     return field(default=default, metadata={"env": envs, "parse": parse, "doc": doc})
@@ -129,6 +166,39 @@ class Config:
     provider_name: str | None = _opt("provider_name", None, "LLMWATCH_PROVIDER_NAME", _opt_str,
                                      "Override gen_ai.provider.name (default: openai, or azure.ai.openai "
                                      "for AzureOpenAI clients).")
+    scorers: tuple[str, ...] = _opt(
+        "scorers", (), "LLMWATCH_SCORERS", _scorer_names,
+        "Quality & safety scorers to run in-process, off the caller's thread: toxicity, moderation, injection, "
+        "pii, validation (comma-separated; empty: none; the agent can score instead).")
+    score_sample_rate: float = _opt("score_sample_rate", 1.0, "LLMWATCH_SCORE_SAMPLE_RATE", _ratio,
+                                    "Share of calls the embedded scorers score (by record id, the same calls for "
+                                    "every scorer).")
+    score_queue_size: int = _opt("score_queue_size", 1000, "LLMWATCH_SCORE_QUEUE_SIZE", _int_range(1, 1_000_000),
+                                 "Bound on calls waiting for each scorer; beyond it they are dropped and counted.")
+    score_batch_size: int = _opt("score_batch_size", 16, "LLMWATCH_SCORE_BATCH_SIZE", _int_range(1, 4096),
+                                 "Calls per scorer batch (texts per Detoxify forward pass).")
+    score_timeout: float = _opt("score_timeout", 30.0, "LLMWATCH_SCORE_TIMEOUT", _pos_float,
+                                "Seconds one scorer batch may take before it is abandoned and counted.")
+    toxicity_model: str = _opt("toxicity_model", "original", "LLMWATCH_TOXICITY_MODEL",
+                               _choice("original", "unbiased", "multilingual"), "Detoxify model.")
+    toxicity_checkpoint: str | None = _opt(
+        "toxicity_checkpoint", None, "LLMWATCH_TOXICITY_CHECKPOINT", _opt_str,
+        "Local Detoxify checkpoint (.ckpt, or a folder with one and its Hugging Face config/tokenizer files) "
+        "for offline installs.")
+    toxicity_device: str = _opt("toxicity_device", "auto", "LLMWATCH_TOXICITY_DEVICE", _device,
+                                "Torch device for Detoxify: auto (CUDA when available), cpu, cuda, cuda:N.")
+    moderation_model: str = _opt("moderation_model", "omni-moderation-latest", "LLMWATCH_MODERATION_MODEL", _str,
+                                 "OpenAI moderation model used by the moderation scorer.")
+    moderation_base_url: str | None = _opt("moderation_base_url", None, "LLMWATCH_MODERATION_BASE_URL", _opt_str,
+                                           "Base URL for moderation requests (default: OPENAI_BASE_URL).")
+    injection_threshold: float = _opt("injection_threshold", 0.5, "LLMWATCH_INJECTION_THRESHOLD", _ratio,
+                                      "Prompt-injection score at which a call is flagged.")
+    redact: bool = _opt("redact", False, "LLMWATCH_REDACT", _bool,
+                        "Mask PII and secrets (emails, phones, cards, API keys, AWS keys, JWTs, IPs) in span "
+                        "content, evaluation events and the prompt log before they leave the process.")
+    redact_patterns: tuple[tuple[str, str], ...] = _opt(
+        "redact_patterns", (), "LLMWATCH_REDACT_PATTERNS", _patterns,
+        'Extra redaction patterns as a JSON object {"kind": "regex"} (or a dict argument).')
     store: bool = _opt("store", True, "LLMWATCH_STORE", _bool,
                        "Keep every call in the SQL prompt log.")
     store_url: str | None = _opt("store_url", None, "LLMWATCH_STORE_URL", _opt_str,

@@ -102,6 +102,8 @@ class Instruments:
     """Everything the SDK records. ``key`` tuples follow the spec's attribute order."""
 
     def __init__(self, registry: CollectorRegistry | None = None, meter: Any = None, prometheus: bool = True) -> None:
+        # Kept so extensions (the scorers) create their instruments on the same registry/meter.
+        self.registry, self.meter, self.prometheus = registry, meter, prometheus
         f = lambda spec: _Family(spec, registry, meter, prometheus)  # noqa: E731
         self.duration = f(names.OPERATION_DURATION)
         self.tokens = f(names.TOKEN_USAGE)

@@ -286,8 +286,16 @@ class Call:
                 except Exception as exc:  # noqa: BLE001
                     state.instruments.internal_error("span_enricher", exc)
             if error is not None:
-                span.set_status(Status(StatusCode.ERROR, str(error)[:512]))
-                span.record_exception(error)
+                redactor = state.content_redactor
+                if redactor is None:
+                    span.set_status(Status(StatusCode.ERROR, str(error)[:512]))
+                    span.record_exception(error)
+                else:
+                    message = redactor.text(str(error))[0]
+                    span.set_status(Status(StatusCode.ERROR, message[:512]))
+                    span.record_exception(error, attributes={"exception.message": message,
+                                                             "exception.stacktrace": redactor.text(
+                                                                 _stacktrace(error))[0]})
             span.set_attributes(attrs)
             span.end(end_time=self.end_ns)
             state.instruments.call(self.op, self.provider, req_model, resp_model, error_type, duration,
@@ -318,6 +326,9 @@ class Call:
                                              list((self.tool_calls or {}).values()))
         else:
             outputs = None
+        redactor = self.state.content_redactor
+        if redactor is not None:
+            system, inputs, outputs = redactor.messages(system), redactor.messages(inputs), redactor.messages(outputs)
         attrs.update(content.span_content_attributes(system, inputs, outputs, self.body.get("tools"),
                                                      self.state.config.content_max_length))
 
@@ -361,6 +372,12 @@ class Call:
             rec.raw_request = self.body
             rec.raw_response = response
         return rec
+
+
+def _stacktrace(exc: BaseException) -> str:
+    import traceback
+
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
 
 def _error_type(exc: BaseException) -> str:

@@ -19,7 +19,7 @@ suppressed: contextvars.ContextVar[bool] = contextvars.ContextVar("llmwatch_supp
 
 class State:
     __slots__ = ("config", "tracer", "instruments", "pipeline", "prices", "capture_content", "capture_records",
-                 "provider_override", "span_enrichers", "record_enrichers")
+                 "provider_override", "span_enrichers", "record_enrichers", "content_redactor")
 
     def __init__(self, config: "Config", tracer: Any, instruments: "Instruments",
                  pipeline: "RecordPipeline | None", prices: Any) -> None:
@@ -38,6 +38,9 @@ class State:
         # enrichers get (call, record). Each is guarded; a failure is counted, never raised.
         self.span_enrichers: list[Callable[[Any, dict[str, Any]], None]] = []
         self.record_enrichers: list[Callable[[Any, Any], None]] = []
+        # Set by the scoring package when redaction is on: masks span content before it is capped
+        # (so a secret cut at the cap cannot leak half of itself) and error messages on the span.
+        self.content_redactor: Any = None
 
     @staticmethod
     def record_params(api: str, body: dict[str, Any]) -> dict[str, Any]:
