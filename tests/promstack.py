@@ -152,3 +152,20 @@ class LLMApp(_Process):
 
 def tempdir(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+class Agent(_Process):
+    """``llmwatch agent`` on a fake GPU source (these machines have no GPU; see llmwatch/gpu/fake.py)."""
+
+    def __init__(self, workdir: Path, fake_gpus: dict) -> None:
+        self.port = free_port()
+        self.target = f"127.0.0.1:{self.port}"
+        fake = workdir / "fake-gpus.json"
+        fake.write_text(json.dumps(fake_gpus))
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "LLMWATCH_AGENT_HOST": "127.0.0.1",
+               "LLMWATCH_AGENT_PORT": str(self.port), "LLMWATCH_AGENT_GPU_SOURCE": f"fake:{fake}",
+               "LLMWATCH_AGENT_SCORING": "false"}
+        super().__init__([sys.executable, "-m", "llmwatch.cli", "agent", "--log-level=WARNING"],
+                         workdir / "agent.log", env=env)
+        wait_for(lambda: b"hw_gpu_utilization_ratio" in http_get(f"http://{self.target}/metrics"),
+                 60, f"the agent serving GPU metrics\n{self.tail()}")

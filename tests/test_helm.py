@@ -31,7 +31,7 @@ VALUES_SETS = {
     "defaults": {},
     "gpu-daemonset-only": {"agent": {"deployment": {"enabled": False}, "gpu": {"enabled": True}}},
     "everything-on": {
-        "agent": {"gpu": {"enabled": True}, "deployment": {"replicas": 2}, "args": ["--log-level=debug"],
+        "agent": {"gpu": {"enabled": True}, "deployment": {"replicas": 2}, "logLevel": "DEBUG",
                   "env": [{"name": "LLMWATCH_ENVIRONMENT", "value": "prod"}]},
         "collector": {"enabled": True},
         "image": {"repository": "registry.example.com/llmwatch", "tag": "1.2.3"},
@@ -104,7 +104,9 @@ def test_gpu_daemonset_lands_on_gpu_nodes_with_the_nvidia_runtime():
     assert pod["runtimeClassName"] == "nvidia"
     assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod["tolerations"]
-    assert "--gpu" in pod["containers"][0]["args"]
+    env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    assert env["LLMWATCH_AGENT_GPU"] == "true" and env["LLMWATCH_AGENT_SCORING"] == "false"
+    assert env["LLMWATCH_AGENT_HOST"] == "0.0.0.0"
 
 
 def test_secret_holds_the_api_token_and_database_url_and_pods_read_them():
@@ -113,7 +115,7 @@ def test_secret_holds_the_api_token_and_database_url_and_pods_read_them():
     assert set(secret["data"]) == {"api-token", "database-url"}
     env = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]
     refs = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in env if "valueFrom" in e}
-    assert refs == {"LLMWATCH_API_TOKEN": secret["metadata"]["name"], "LLMWATCH_STORE_URL": secret["metadata"]["name"]}
+    assert refs == {"LLMWATCH_AGENT_TOKEN": secret["metadata"]["name"], "LLMWATCH_AGENT_STORE_URL": secret["metadata"]["name"]}
     minimal = render(VALUES_SETS["minimal-existing-secret"])
     assert not [d for d in minimal if d["kind"] == "Secret"]
     env = next(d for d in minimal if d["kind"] == "Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]

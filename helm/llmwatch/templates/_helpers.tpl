@@ -84,10 +84,7 @@ spec:
       imagePullPolicy: {{ $root.Values.image.pullPolicy }}
       args:
         - agent
-        - --port={{ $root.Values.agent.port }}
-        {{- if eq .component "gpu" }}
-        - --gpu
-        {{- end }}
+        - --log-level={{ $root.Values.agent.logLevel }}
         {{- range $root.Values.agent.args }}
         - {{ . | quote }}
         {{- end }}
@@ -96,15 +93,23 @@ spec:
           containerPort: {{ $root.Values.agent.port }}
           protocol: TCP
       env:
-        - name: LLMWATCH_SERVICE_NAME
-          value: {{ include "llmwatch.fullname" $root }}-{{ .component }}
-        - name: LLMWATCH_API_TOKEN
+        # the agent's configuration (docs/agent.md): every option is an LLMWATCH_AGENT_* variable
+        - name: LLMWATCH_AGENT_HOST
+          value: "0.0.0.0"
+        - name: LLMWATCH_AGENT_PORT
+          value: {{ $root.Values.agent.port | quote }}
+        # the DaemonSet reads its node's GPUs; scoring runs once, in the Deployment
+        - name: LLMWATCH_AGENT_GPU
+          value: {{ eq .component "gpu" | quote }}
+        - name: LLMWATCH_AGENT_SCORING
+          value: {{ ne .component "gpu" | quote }}
+        - name: LLMWATCH_AGENT_TOKEN
           valueFrom:
             secretKeyRef:
               name: {{ include "llmwatch.secretName" $root }}
               key: api-token
               optional: true
-        - name: LLMWATCH_STORE_URL
+        - name: LLMWATCH_AGENT_STORE_URL
           valueFrom:
             secretKeyRef:
               name: {{ include "llmwatch.secretName" $root }}
@@ -117,11 +122,12 @@ spec:
         {{- end }}
       readinessProbe:
         httpGet:
-          path: /metrics
+          path: /readyz
           port: metrics
         periodSeconds: 10
       livenessProbe:
-        tcpSocket:
+        httpGet:
+          path: /healthz
           port: metrics
         periodSeconds: 20
       resources:
