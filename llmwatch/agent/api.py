@@ -157,7 +157,8 @@ def list_calls(url: str, p: Params, _args: dict[str, str], max_page: int) -> Res
     p.check_known(set(FILTERS) | {"sort", "limit", "cursor"})
     filters = _filters(p)
     _time_params_are_sane(filters)
-    sort = p.one("sort") or "-start_time"
+    sort = p.one("sort")
+    sort = "-start_time" if sort is None else sort
     if sort.lstrip("-+") not in SORT_KEYS or sort.count("-") + sort.count("+") > 1:
         raise BadRequest(f"invalid sort {sort!r}: expected one of {', '.join(SORT_KEYS)}, prefixed with - for descending")
     limit = p.integer("limit", 50, 1, max_page)
@@ -206,7 +207,8 @@ def stats(url: str, p: Params, _args: dict[str, str], _max_page: int) -> Result:
     from llmwatch.store.analysis import GROUP_KEYS, aggregate
 
     p.check_known(set(FILTERS) | {"by"})
-    by = p.one("by") or "model"
+    by = p.one("by")
+    by = "model" if by is None else by
     if by not in GROUP_KEYS:
         raise BadRequest(f"invalid by {by!r}: expected one of {', '.join(GROUP_KEYS)}")
     filters = _filters(p)

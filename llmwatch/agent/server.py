@@ -82,7 +82,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(405, {"error": f"method {self.command} not allowed: the agent is read-only (GET)"}, "other",
                    headers={"Allow": "GET, HEAD"})
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = _method_not_allowed
+    def __getattr__(self, name: str) -> Any:
+        # Every method but GET/HEAD (POST, TRACE, QUERY, ...) is a 405, not http.server's 501.
+        if name.startswith("do_"):
+            return self._method_not_allowed
+        raise AttributeError(name)
 
     def _get(self) -> None:
         agent = self.server.agent
