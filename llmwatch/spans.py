@@ -274,6 +274,39 @@ def detach(token: Any) -> None:
         pass
 
 
+_ENDED_ELSEWHERE: dict[int, Any] = {}  # span id -> token of a run that ended while not current
+
+
+def detach_run(node: Node, token: Any) -> None:
+    """Detach a framework run's span, which may end out of order.
+
+    Callback-driven frameworks can start sibling runs in one context and end them in any order
+    (LangChain's ``batch`` starts every input's run, then ends them). Resetting tokens out of
+    order would leave an ended span current for the rest of the thread. So a run that is not the
+    current span when it ends is only noted; when the run above it is detached, the context
+    skips past every noted run to the one that was current before them.
+    """
+    if token is None:
+        return
+    var = token.var
+    if trace.get_current_span(var.get()) is not node.span:
+        if len(_ENDED_ELSEWHERE) > 10_000:  # runs ended in contexts that were then discarded
+            _ENDED_ELSEWHERE.clear()
+        _ENDED_ELSEWHERE[node.span_id] = token
+        return
+    try:
+        var.reset(token)
+    except ValueError:  # another Context (an async generator resumed elsewhere): nothing to undo here
+        return
+    while _ENDED_ELSEWHERE:
+        sc = trace.get_current_span(var.get()).get_span_context()
+        ended = _ENDED_ELSEWHERE.pop(sc.span_id, None) if sc.is_valid else None
+        if ended is None:
+            return
+        previous = ended.old_value
+        var.set(previous if previous is not ended.MISSING else otel_context.Context())
+
+
 def _json(value: Any) -> str:
     if isinstance(value, str):
         return value

@@ -78,6 +78,10 @@ def test_ainvoke_astream_and_batch_keep_the_tree(observe):
 
     assert asyncio.run(main()) == "an answer"
     (PROMPT | fake_model(2) | StrOutputParser()).batch([{"question": "c"}, {"question": "d"}])
+    # batch starts both runs, then ends them in order: no ended run may stay current afterwards
+    from opentelemetry import trace
+
+    assert not trace.get_current_span().get_span_context().is_valid
     spans = o.spans()
     roots = named(spans, "invoke_workflow RunnableSequence")
     assert len(roots) == 4

@@ -29,7 +29,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from opentelemetry import trace
 
 from llmwatch import names as n
-from llmwatch.spans import LLMUsage, Node, detach
+from llmwatch.spans import LLMUsage, Node, detach_run
 
 _RUNS: dict[UUID, tuple[Node, Any]] = {}  # run id -> (node, context token); shared by every handler
 _VAR: contextvars.ContextVar[Any] | None = None
@@ -77,7 +77,7 @@ class LlmwatchCallbackHandler(BaseCallbackHandler):
         if entry is None:
             return None
         node, token = entry
-        detach(token)
+        detach_run(node, token)
         try:
             if has_result:
                 node.set_result(result)
