@@ -7,6 +7,7 @@ exporter and from the records the prompt log would receive.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 
 import pytest
@@ -324,3 +325,42 @@ def test_decorators_pass_through_before_init_and_after_shutdown(observe):
 def test_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="kind must be one of"):
         llmwatch.trace(kind="chain")
+
+
+def test_logs_show_tree_prints_the_stored_trace_with_parents_tokens_and_cost(observe, client, tmp_path, capsys):
+    from llmwatch.cli import main
+
+    url = f"sqlite:///{tmp_path / 'calls.db'}"
+    observe(store=True, store_url=url)
+
+    @llmwatch.tool
+    def search(q):
+        return client.chat.completions.create(model="gpt-4o-mini", messages=USER)
+
+    @llmwatch.agent("researcher")
+    def research(q):
+        client.chat.completions.create(model="gpt-4o-mini", messages=USER)
+        return search(q)
+
+    with llmwatch.workflow("answer"):
+        with llmwatch.retrieval("kb"):
+            pass
+        research("q")
+    llmwatch.flush()
+    from llmwatch.store.query import query
+
+    rows = query(url, limit=50)
+    assert {r.operation for r in rows} == {"invoke_workflow", "invoke_agent", "execute_tool", "retrieval", "chat"}
+    chat_in_tool = next(r for r in rows if r.operation == "chat" and r.parent_span_id == next(
+        t.span_id for t in rows if t.operation == "execute_tool"))
+    capsys.readouterr()
+    assert main(["logs", "--url", url, "show", chat_in_tool.record_id, "--tree"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    names = [re.match(r"(.*?)\s+\d+\.\d{3}s", line[2:]).group(1) for line in lines]
+    assert names == ["invoke_workflow answer", "├─ retrieval kb", "└─ invoke_agent researcher",
+                     "   ├─ chat gpt-4o-mini", "   └─ execute_tool search", "      └─ chat gpt-4o-mini"]
+    assert lines[-1].startswith("*")  # the call asked for is marked
+    total = sum(r.total_tokens for r in rows if r.operation == "chat")
+    assert "Σ 2 calls" in lines[0] and f"{total:,} tok" in lines[0]
+    assert "Σ 1 call " in lines[4]
+    assert "tok" in lines[5] and "$" in lines[5]

@@ -123,6 +123,8 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("show", help="one call in full, with the rest of its trace")
     p.add_argument("id", help="record id or a unique prefix (6+ hex digits)")
     p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--tree", action="store_true",
+                   help="print the whole trace as an indented tree: duration, tokens and cost per node")
     p.set_defaults(func=_run(_show))
 
     p = sub.add_parser("tail", help="the latest calls; -f follows new ones")
@@ -220,6 +222,11 @@ def _show(args: argparse.Namespace) -> int:
     from llmwatch.store.records import _iso
 
     d = get(args.id, url=args.url)
+    if getattr(args, "tree", False) and args.format == "table":
+        from llmwatch.store.tree import write_tree
+
+        write_tree([d.call, *d.trace], highlight=d.call.record_id)
+        return 0
     if args.format == "json":
         print(json.dumps(d.to_json(), indent=2, default=str))
         return 0
