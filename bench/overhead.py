@@ -8,7 +8,9 @@ machine noise. llmwatch runs as a demanding user would configure it: content cap
 through a BatchSpanProcessor to a discarding exporter, Prometheus metrics on, call records
 enqueued to the pipeline (with ``--store``: into a SQLite prompt log as well).
 
-Reported per call, for non-streaming chat and 20-chunk streaming chat:
+Reported per call, for non-streaming chat, 20-chunk streaming chat, and a 3-level chain
+(``@llmwatch.workflow`` -> ``@llmwatch.agent`` -> ``@llmwatch.tool`` -> one chat call; per chain:
+three parent spans with roll-ups and rows, plus the call):
   - caller-thread CPU µs added (``time.thread_time``): what the app's own thread pays;
   - process CPU µs added (``time.process_time``, all threads incl. the record worker and span
     exporter), measured per round;
@@ -34,7 +36,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 from prometheus_client import CollectorRegistry
 
 import llmwatch
-from llmwatch import _runtime
+from llmwatch import _runtime, tracing
 from llmwatch.instrumentation import openai as openai_instr
 
 
@@ -111,20 +113,33 @@ def run(rounds: int, calls: int, store: bool) -> dict:
                                                     extra_headers={"x-sim-chunks": "20"}):
                 pass
 
+        @llmwatch.tool
+        def lookup() -> None:
+            chat()
+
+        @llmwatch.agent
+        def researcher() -> None:
+            lookup()
+
+        @llmwatch.workflow
+        def chain() -> None:
+            researcher()
+
+        def observed(on: bool) -> None:  # the chain case's bare rounds have no llmwatch spans either
+            openai_instr.instrument(state) if on else openai_instr.uninstrument()
+            tracing.enable(state) if on else tracing.disable()
+
         results = {}
-        for name, fn in (("chat", chat), ("stream_20_chunks", stream)):
+        for name, fn in (("chat", chat), ("stream_20_chunks", stream), ("chain_3_levels", chain)):
             for _ in range(20):  # warm-up both paths
                 fn()
-            openai_instr.uninstrument()
+            observed(False)
             for _ in range(20):
                 fn()
             samples = {"bare": {"cpu": [], "wall": [], "proc": []}, "llmwatch": {"cpu": [], "wall": [], "proc": []}}
             for r in range(rounds):
                 for mode in (("bare", "llmwatch") if r % 2 == 0 else ("llmwatch", "bare")):
-                    if mode == "llmwatch":
-                        openai_instr.instrument(state)
-                    else:
-                        openai_instr.uninstrument()
+                    observed(mode == "llmwatch")
                     p0 = time.process_time_ns()
                     for _ in range(calls):
                         c0 = time.thread_time_ns()
@@ -135,7 +150,7 @@ def run(rounds: int, calls: int, store: bool) -> dict:
                     if mode == "llmwatch":
                         llmwatch.flush()  # background work of this round lands in this round's process CPU
                     samples[mode]["proc"].append((time.process_time_ns() - p0) / 1000 / calls)
-            openai_instr.instrument(state)
+            observed(True)
             b, i = samples["bare"], samples["llmwatch"]
             results[name] = {
                 "bare_cpu_median_us": statistics.median(b["cpu"]),
@@ -166,7 +181,7 @@ def main() -> int:
     print(f"llmwatch overhead (openai {openai.__version__}, python {sys.version.split()[0]}, "
           f"{os.cpu_count()} cpus, store={'sqlite' if args.store else 'off'})")
     print(f"{'case':<18}{'added CPU/call (median)':>25}{'(p99)':>10}{'process CPU':>14}{'CPU ratio':>11}{'wall ratio':>12}")
-    for case in ("chat", "stream_20_chunks"):
+    for case in ("chat", "stream_20_chunks", "chain_3_levels"):
         r = res[case]
         print(f"{case:<18}{r['added_cpu_median_us']:>22.1f} µs{r['added_cpu_p99_us']:>7.0f} µs"
               f"{r['added_process_cpu_us']:>11.1f} µs{r['cpu_ratio']:>11.3f}{r['wall_ratio']:>12.3f}")
