@@ -45,7 +45,7 @@ def test_run_in_executor_keeps_the_parent(observe, client):
         client.chat.completions.create(model="gpt-4o-mini", messages=USER)
 
     async def main():
-        async with llmwatch.agent("blocking-io"):
+        async with llmwatch.span("blocking-io", kind="agent"):
             await asyncio.get_running_loop().run_in_executor(None, ask)
 
     asyncio.run(main())

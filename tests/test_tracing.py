@@ -15,6 +15,8 @@ from opentelemetry.trace import StatusCode
 
 import llmwatch
 from llmwatch import names as n
+# llmwatch.agent is shadowed by the llmwatch/agent/ package once that is imported (see the xfail below)
+from llmwatch.tracing import agent
 from tests.conftest import USER
 
 pytestmark = pytest.mark.openai2
@@ -45,7 +47,7 @@ def test_three_level_chain_nests_by_parent_id_and_rolls_up_tokens(observe, clien
         client.chat.completions.create(model="gpt-4o-mini", messages=USER)
         return "found"
 
-    @llmwatch.agent("researcher")
+    @agent("researcher")
     def research(topic):
         return search(topic)
 
@@ -86,9 +88,9 @@ def test_three_level_chain_nests_by_parent_id_and_rolls_up_tokens(observe, clien
 def test_rollup_sums_several_calls_and_only_beneath(observe, client):
     o = observe()
     with llmwatch.workflow("two-calls"):
-        with llmwatch.agent("a"):
+        with agent("a"):
             client.chat.completions.create(model="gpt-4o-mini", messages=USER)
-        with llmwatch.agent("b"):
+        with agent("b"):
             client.chat.completions.create(model="gpt-4o-mini", messages=USER)
             client.chat.completions.create(model="gpt-4o-mini", messages=USER)
     s = by_name([x for x in o.spans() if not x.name.startswith("chat")])
@@ -100,7 +102,7 @@ def test_rollup_sums_several_calls_and_only_beneath(observe, client):
 def test_asyncio_gather_and_tasks_keep_each_call_under_its_own_agent(observe, aclient):
     o = observe()
 
-    @llmwatch.agent
+    @agent
     async def worker(i):
         await asyncio.sleep(0.01 * (3 - i))  # finish out of order
         await aclient.chat.completions.create(model="gpt-4o-mini", messages=USER, user=f"w{i}")
@@ -173,7 +175,7 @@ def test_generator_span_does_not_leak_into_the_consumer_between_items(observe, c
 def test_async_generator_consumed_by_another_task(observe, aclient):
     o = observe()
 
-    @llmwatch.agent
+    @agent
     async def talk():
         for _ in range(2):
             await aclient.chat.completions.create(model="gpt-4o-mini", messages=USER)
@@ -291,7 +293,7 @@ def test_async_with_block(observe, aclient):
     o = observe()
 
     async def main():
-        async with llmwatch.agent("async-block"):
+        async with agent("async-block"):
             await aclient.chat.completions.create(model="gpt-4o-mini", messages=USER)
 
     asyncio.run(main())
@@ -337,7 +339,7 @@ def test_logs_show_tree_prints_the_stored_trace_with_parents_tokens_and_cost(obs
     def search(q):
         return client.chat.completions.create(model="gpt-4o-mini", messages=USER)
 
-    @llmwatch.agent("researcher")
+    @agent("researcher")
     def research(q):
         client.chat.completions.create(model="gpt-4o-mini", messages=USER)
         return search(q)
@@ -364,3 +366,12 @@ def test_logs_show_tree_prints_the_stored_trace_with_parents_tokens_and_cost(obs
     assert "Σ 2 calls" in lines[0] and f"{total:,} tok" in lines[0]
     assert "Σ 1 call " in lines[4]
     assert "tok" in lines[5] and "$" in lines[5]
+
+
+@pytest.mark.xfail(strict=True, reason="the GPU agent package llmwatch/agent/ (issue 6) shadows the @llmwatch.agent "
+                   "decorator once it is imported (llmwatch.cli imports it); one of the two needs renaming")
+def test_llmwatch_agent_stays_the_decorator_after_the_cli_is_imported():
+    import importlib
+
+    importlib.import_module("llmwatch.agent")
+    assert callable(llmwatch.agent)
