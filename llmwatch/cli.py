@@ -17,7 +17,7 @@ _COMMAND_MODULES = (
     "llmwatch.store.cli",
     "llmwatch.dashboards_cli",
     "llmwatch.scoring.cli",
-    "llmwatch.agent.cli",
+    "llmwatch.daemon.cli",
 )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from llmwatch import names as n
-from llmwatch.agent.openapi import render
+from llmwatch.daemon.openapi import render
 from tests.agent_support import TOKEN, AgentProcess, wait_until
 from tests.test_store_support import create_pg_database, make_record, pg_available, write
 
@@ -77,12 +77,12 @@ def test_healthz_readyz_and_openapi(agent):
     assert body["checks"]["store"] == "ok" and body["checks"]["gpu"] == "available: 2 GPU(s)"
     assert body["checks"]["scorers"]  # running, or why not (scoring module absent)
     status, spec, _ = agent.get("/openapi.json", token=None)
-    assert status == 200 and spec == json.loads((ROOT / "llmwatch/agent/openapi.json").read_text())
+    assert status == 200 and spec == json.loads((ROOT / "llmwatch/daemon/openapi.json").read_text())
 
 
 def test_committed_openapi_matches_a_fresh_generation():
-    assert (ROOT / "llmwatch/agent/openapi.json").read_text() == render(), \
-        "llmwatch/agent/openapi.json is stale: python -m llmwatch.agent.openapi > llmwatch/agent/openapi.json"
+    assert (ROOT / "llmwatch/daemon/openapi.json").read_text() == render(), \
+        "llmwatch/daemon/openapi.json is stale: python -m llmwatch.daemon.openapi > llmwatch/daemon/openapi.json"
 
 
 def test_metrics_has_gpu_and_agent_health_and_passes_promtool(agent):

@@ -2,7 +2,7 @@
 
 Each route is a function ``(store_url, query params, path args, max_page) -> (status, JSON body)``.
 Parameters are declared once in :data:`FILTERS` and used both to parse requests and to generate
-the OpenAPI document (``llmwatch/agent/openapi.json``, checked by a test against
+the OpenAPI document (``llmwatch/daemon/openapi.json``, checked by a test against
 :func:`openapi`), so the spec cannot drift from what the server accepts.
 
 Errors: a bad parameter is 400 ``{"error": message}`` naming the accepted form; an unknown call

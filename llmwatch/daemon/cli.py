@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from llmwatch.agent.config import AgentConfig
+    from llmwatch.daemon.config import AgentConfig
     from llmwatch.config import ConfigError
 
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
@@ -37,7 +37,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.check:
         print("configuration OK")
         return 0
-    from llmwatch.agent.daemon import Agent
+    from llmwatch.daemon.daemon import Agent
 
     agent = Agent(config)
     try:

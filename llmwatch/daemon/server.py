@@ -21,13 +21,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from llmwatch.agent import api
+from llmwatch.daemon import api
 
 logger = logging.getLogger("llmwatch.agent")
 
 
 def openapi_bytes() -> bytes:
-    return resources.files("llmwatch.agent").joinpath("openapi.json").read_bytes()
+    return resources.files("llmwatch.daemon").joinpath("openapi.json").read_bytes()
 
 
 class AgentHTTPServer(ThreadingHTTPServer):
@@ -52,6 +52,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: bytes, content_type: str = "application/json", route: str = "other",
               headers: dict[str, str] | None = None) -> None:
+        # Counted before the reply goes out, so a client that reads /metrics next sees it.
+        self.server.agent.health.request(route, status)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -61,7 +63,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
-        self.server.agent.health.request(route, status)
 
     def _json(self, status: int, obj: Any, route: str, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(obj, default=str).encode(), route=route, headers=headers)

@@ -1,7 +1,7 @@
-"""The OpenAPI 3.0 document of the agent's HTTP API, generated from :mod:`llmwatch.agent.api`.
+"""The OpenAPI 3.0 document of the agent's HTTP API, generated from :mod:`llmwatch.daemon.api`.
 
-``llmwatch/agent/openapi.json`` is this output, committed; a test regenerates it and fails on any
-difference. Regenerate with ``python -m llmwatch.agent.openapi > llmwatch/agent/openapi.json``.
+``llmwatch/daemon/openapi.json`` is this output, committed; a test regenerates it and fails on any
+difference. Regenerate with ``python -m llmwatch.daemon.openapi > llmwatch/daemon/openapi.json``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from llmwatch.agent.api import FILTERS, ROUTES
+from llmwatch.daemon.api import FILTERS, ROUTES
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 

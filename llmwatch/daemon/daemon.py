@@ -22,7 +22,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector
 
 from llmwatch import names as n
-from llmwatch.agent.config import AgentConfig
+from llmwatch.daemon.config import AgentConfig
 from llmwatch.metrics import prometheus_metric
 
 logger = logging.getLogger("llmwatch.agent")
@@ -65,7 +65,7 @@ class Agent:
 
     # ------------------------------------------------------------------ start
     def start(self) -> None:
-        from llmwatch.agent.server import serve
+        from llmwatch.daemon.server import serve
 
         if self.config.gpu:
             from llmwatch.gpu.collector import GpuCollector
