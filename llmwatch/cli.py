@@ -61,4 +61,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # Run the imported module's main, not this __main__ copy: sub-commands raise
+    # llmwatch.cli.UsageError, which must be the class main() catches.
+    from llmwatch.cli import main as _main
+
+    sys.exit(_main())

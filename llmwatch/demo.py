@@ -183,7 +183,10 @@ def _summary(spans: Any, pipeline: Any, outcomes: dict[str, int]) -> None:
     errors: dict[str, int] = {}
     cost = 0.0
     unknown = 0
-    for s in spans:
+    llm_spans = [s for s in spans if n.GEN_AI_OPERATION_NAME in (s.attributes or {})
+                 and str(s.kind).endswith("CLIENT")]
+    other = len(spans) - len(llm_spans)
+    for s in llm_spans:
         a = s.attributes
         key = f"{a.get(n.GEN_AI_OPERATION_NAME)} {a.get(n.GEN_AI_REQUEST_MODEL)}"
         by_model[key] = by_model.get(key, 0) + 1
@@ -198,7 +201,7 @@ def _summary(spans: Any, pipeline: Any, outcomes: dict[str, int]) -> None:
             errors[a[n.ERROR_TYPE]] = errors.get(a[n.ERROR_TYPE], 0) + 1
     print("\n==> what llmwatch captured")
     print(f"  calls made by the app   {outcomes['ok'] + outcomes['error']} ({outcomes['error']} raised to the app)")
-    print(f"  spans                   {len(spans)}")
+    print(f"  LLM call spans          {len(llm_spans)}   (+{other} evaluation spans from the scorers)")
     for key, count in sorted(by_model.items()):
         print(f"    {key:<40} {count}")
     print(f"  tokens (provider usage) input {in_tok}, output {out_tok}"
