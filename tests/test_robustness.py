@@ -278,3 +278,31 @@ def test_bad_context_values_are_rejected_clearly():
     with pytest.raises(TypeError, match="tags"):
         with llmwatch.context(tags="beta"):
             pass
+
+
+def test_otel_meter_provider_gets_the_same_metrics_under_semconv_names(client):
+    """With a meter provider, the OTel instruments carry the semconv names whose Prometheus
+    translation is exactly the native /metrics name (one set of dashboards for both paths)."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from prometheus_client import CollectorRegistry
+
+    reader = InMemoryMetricReader()
+    llmwatch.init(meter_provider=MeterProvider(metric_readers=[reader]), registry=CollectorRegistry(), store=False)
+    try:
+        resp = client.chat.completions.create(model="gpt-4o-mini", messages=USER)
+        llmwatch.flush()
+        data = reader.get_metrics_data()
+        metrics = {m.name: m for rm in data.resource_metrics for sm in rm.scope_metrics for m in sm.metrics}
+        assert n.OPERATION_DURATION.otel_name in metrics and n.TOKEN_USAGE.otel_name in metrics
+        assert n.prometheus_name(metrics[n.OPERATION_DURATION.otel_name].name,
+                                 metrics[n.OPERATION_DURATION.otel_name].unit, "histogram") == \
+            "gen_ai_client_operation_duration_seconds"
+        points = metrics[n.TOKEN_USAGE.otel_name].data.data_points
+        by_type = {p.attributes[n.GEN_AI_TOKEN_TYPE]: p.sum for p in points}
+        assert by_type == {"input": resp.usage.prompt_tokens, "output": resp.usage.completion_tokens}
+        duration_point = metrics[n.OPERATION_DURATION.otel_name].data.data_points[0]
+        assert n.ERROR_TYPE not in duration_point.attributes, "error.type only on failures"
+        assert duration_point.attributes[n.GEN_AI_REQUEST_MODEL] == "gpt-4o-mini"
+    finally:
+        llmwatch.shutdown()
