@@ -116,6 +116,7 @@ class Instruments:
         self._errors = f(names.INTERNAL_ERRORS)
         self._processed = f(names.RECORDS_PROCESSED)
         self._depth = f(names.QUEUE_DEPTH)
+        self._feedback = f(names.FEEDBACK_SCORE)
         self._depth_last = 0
         self._last_log: dict[str, float] = {}
 
@@ -157,6 +158,10 @@ class Instruments:
         self._depth_last = depth
 
     # --- anywhere
+    def feedback(self, req_model: str, kind: str, score: float) -> None:
+        """One user feedback event, ``score`` already normalised to [0, 1]."""
+        self._feedback.observe((req_model, kind), score)
+
     def dropped(self, reason: str, n: int = 1) -> None:
         try:
             self._dropped.inc((reason,), n)

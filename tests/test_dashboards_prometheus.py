@@ -2,17 +2,19 @@
 returns data, scraped every second by the Debian Prometheus:
 
 - tests/llm_app.py (llmwatch.init + the real openai client + the simulator) in two processes: one
-  with a healthy SQLite prompt log, the embedded moderation/injection/PII/validation scorers and a
-  deliberately broken extra sink; one whose PostgreSQL is unreachable, with a tiny spool;
+  with a healthy SQLite prompt log, redaction on, the embedded toxicity (the real Detoxify class on a
+  tiny checkpoint built offline)/moderation/injection/PII/validation scorers, user feedback on its
+  calls and a deliberately broken extra sink; one whose PostgreSQL is unreachable, with a tiny spool;
 - ``llmwatch agent`` on the fake GPU source (no GPU on these machines): two GPUs, one process,
   thermal and power-cap throttling.
 
-A panel on a metric this workload cannot produce is executed too, and skipped with the reason
-(``NOT_PRODUCED``) when it returns nothing.
+A panel on a metric this workload cannot produce here (toxicity without the ``toxicity`` extra) is
+executed too, and skipped with the reason (``NOT_PRODUCED``) when it returns nothing.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import sys
 from pathlib import Path
@@ -27,6 +29,7 @@ from dashboards import generate  # noqa: E402
 from dashboards.src.build import variable_queries  # noqa: E402
 from llmwatch import names  # noqa: E402
 from tests.promstack import Agent, LLMApp, Prometheus, has_finite_value, need, tempdir, wait_for  # noqa: E402
+from tests.scoring_support import build_tiny_detoxify  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -35,11 +38,10 @@ JOB = {"llmwatch-gpu": "llmwatch-agent"}  # the GPU dashboard looks at the agent
 # Grafana's $__rate_interval is max(4 x scrape interval, step + scrape interval): 1s scrapes here.
 MACROS = {"$__rate_interval": "10s", "$__range": "1m"}
 
+TOXICITY = importlib.util.find_spec("detoxify") is not None
 # Metrics this workload cannot produce, and why (a panel on them is skipped, not passed, when empty).
-NOT_PRODUCED = {
-    names.TOXICITY_SCORE.prom_name: "the toxicity scorer needs a Detoxify checkpoint (torch), not installed for this test",
-    names.FEEDBACK_SCORE.prom_name: "no emitter yet: nothing in llmwatch records llmwatch_feedback_score",
-    names.REDACTIONS.prom_name: "the embedded PII scorer does not count redactions in llmwatch_redactions_total yet",
+NOT_PRODUCED = {} if TOXICITY else {
+    names.TOXICITY_SCORE.prom_name: "the toxicity scorer needs detoxify and torch (the toxicity extra), not installed",
 }
 
 GPUS = {"gpus": 2, "utilization": 0.8, "memory_used": 60_000_000_000, "temperature": 83.0,
@@ -62,8 +64,13 @@ def prom():
     apps: list[LLMApp] = []
     server = None
     try:
-        apps.append(LLMApp(work, "healthy", "--broken-sink", "--error-trickle",
-                           "--scorers", "moderation,injection,pii,validation"))
+        env = {"LLMWATCH_REDACT": "true"}
+        if TOXICITY:
+            env.update(LLMWATCH_TOXICITY_CHECKPOINT=str(build_tiny_detoxify(work / "detoxify")),
+                       LLMWATCH_TOXICITY_DEVICE="cpu", HF_HUB_OFFLINE="1")
+        scorers = ("toxicity," if TOXICITY else "") + "moderation,injection,pii,validation"
+        apps.append(LLMApp(work, "healthy", "--broken-sink", "--error-trickle", "--feedback",
+                           "--scorers", scorers, env=env))
         apps.append(LLMApp(work, "db-down", "--store-url", "postgresql+psycopg://llmwatch@127.0.0.1:1/llmwatch",
                            env={"LLMWATCH_STORE_SPOOL_MAX_BYTES": "4096"}))
         agent = Agent(work, GPUS)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from llmwatch.store import db
 from llmwatch.store.models import feedback as feedback_table
-from llmwatch.store.models import flags, scores
+from llmwatch.store.models import calls, flags, scores
 from llmwatch.store.query import QueryError, resolve_id
 
 
@@ -43,21 +43,59 @@ def flag(record_id: str, label: str, note: str | None = None, author: str | None
 
 
 def feedback(record_id: str, score: float, comment: str | None = None, author: str | None = None,
-             url: str | None = None) -> str:
-    """Record user feedback (any finite number: +1/-1 thumbs, or a 1-5 rating); returns the full id."""
+             url: str | None = None, kind: str | None = None) -> str:
+    """Record user feedback (any finite number: +1/-1 thumbs, or a 1-5 rating); returns the full id.
+
+    In a process where ``llmwatch.init()`` ran, the score is also observed, normalised to [0, 1],
+    in ``llmwatch_feedback_score`` for the call's model (``kind``: see :func:`normalise_feedback`).
+
+    >>> feedback("3f2a9c", score=-1, comment="wrong policy")  # doctest: +SKIP
+    """
     try:
         value = float(score)
     except (TypeError, ValueError):
         raise QueryError(f"invalid feedback score {score!r}: expected a number, e.g. 1, -1 or 4.5") from None
     if not math.isfinite(value):
         raise QueryError(f"invalid feedback score {score!r}: expected a finite number")
+    kind, normalised = normalise_feedback(value, kind)
     engine = db.open_engine(url)
     with engine.begin() as conn:
         rid = resolve_id(conn, record_id)
         conn.execute(sa.insert(feedback_table).values(record_id=rid, score=value,
                                                       comment=_text(comment, "comment", limit=10_000),
                                                       author=_text(author, "author"), created_at=time.time()))
+        model = conn.execute(sa.select(calls.c.request_model).where(calls.c.record_id == rid)).scalar()
+    _observe_feedback(model or "", kind, normalised)
     return rid
+
+
+FEEDBACK_KINDS = ("thumbs", "rating")
+
+
+def normalise_feedback(score: float, kind: str | None = None) -> tuple[str, float]:
+    """``(kind, score in [0, 1])``: thumbs down (-1 or 0) = 0, thumbs up (1) = 1; a 1-5 rating scaled
+    to (rating - 1) / 4, clamped. Without ``kind``, -1, 0 and 1 are thumbs and any other score a
+    rating, so a rating of 1 needs ``kind="rating"``."""
+    if kind is None:
+        kind = "thumbs" if score in (-1.0, 0.0, 1.0) else "rating"
+    if kind not in FEEDBACK_KINDS:
+        raise QueryError(f"invalid feedback kind {kind!r}: expected one of {', '.join(FEEDBACK_KINDS)}")
+    if kind == "thumbs":
+        return kind, 1.0 if score > 0 else 0.0
+    return kind, min(1.0, max(0.0, (score - 1.0) / 4.0))
+
+
+def _observe_feedback(model: str, kind: str, score: float) -> None:
+    # The store is also used without the SDK (CLI, agent): no running llmwatch, no metric.
+    from llmwatch import _runtime
+
+    rt = _runtime.current()
+    if rt is None:
+        return
+    try:
+        rt.instruments.feedback(model, kind, score)
+    except Exception as exc:  # noqa: BLE001 - the feedback is stored; a metric failure is counted
+        rt.instruments.internal_error("feedback.metric", exc)
 
 
 def add_scores(rows: list[dict[str, Any]], url: str | None = None) -> None:
