@@ -90,7 +90,7 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def run(rounds: int, calls: int, store: bool) -> dict:
+def run(rounds: int, calls: int, store: bool, scorers: tuple[str, ...] = ()) -> dict:
     proc, base = start_simulator()
     tmp = tempfile.mkdtemp(prefix="llmwatch-bench-")
     try:
@@ -99,7 +99,8 @@ def run(rounds: int, calls: int, store: bool) -> dict:
         tp.add_span_processor(BatchSpanProcessor(exporter))
         sink = DiscardSink()
         llmwatch.init(tracer_provider=tp, registry=CollectorRegistry(), sinks=[sink], capture_content=True,
-                      store=store, store_url=f"sqlite:///{tmp}/bench.db", prometheus=True)
+                      store=store, store_url=f"sqlite:///{tmp}/bench.db", prometheus=True,
+                      scorers=scorers, redact=bool(scorers), moderation_base_url=base)
         state = openai_instr._STATE
         client = openai.OpenAI(base_url=base, api_key="sk-bench", max_retries=0)
         messages = [{"role": "system", "content": "You are terse."},
@@ -176,10 +177,14 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--calls", type=int, default=50)
     ap.add_argument("--store", action="store_true", help="also write records to a SQLite prompt log")
+    ap.add_argument("--scorers", default="", help="comma-separated embedded scorers to run too, with redaction on "
+                    "(e.g. injection,validation,moderation): shows what scoring costs the caller's thread")
     args = ap.parse_args()
-    res = run(args.rounds, args.calls, args.store)
+    scorers = tuple(x for x in args.scorers.split(",") if x)
+    res = run(args.rounds, args.calls, args.store, scorers)
     print(f"llmwatch overhead (openai {openai.__version__}, python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} cpus, store={'sqlite' if args.store else 'off'})")
+          f"{os.cpu_count()} cpus, store={'sqlite' if args.store else 'off'}, "
+          f"scorers={','.join(scorers) or 'none'})")
     print(f"{'case':<18}{'added CPU/call (median)':>25}{'(p99)':>10}{'process CPU':>14}{'CPU ratio':>11}{'wall ratio':>12}")
     for case in ("chat", "stream_20_chunks", "chain_3_levels"):
         r = res[case]
