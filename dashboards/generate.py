@@ -19,7 +19,7 @@ from .src.spec import DashboardSpec
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 JSON_DIR = HERE / "json"
-DOCS = ROOT / "docs" / "dashboards.md"
+DOCS = ROOT / "README.md"
 BEGIN = "<!-- BEGIN generated panel tables: python -m dashboards.generate -->"
 END = "<!-- END generated panel tables -->"
 ALERTS_BEGIN = "<!-- BEGIN generated alert table: python -m dashboards.generate -->"

@@ -393,7 +393,7 @@ GPU_METRICS: tuple[MetricSpec, ...] = (
 
 # Per-request GPU attribution (``llmwatch.init(gpu=True)``): span attributes over the call's own
 # time window, from the SDK's NVML sampler. Device-wide figures: overlapping calls each see the
-# whole device (see docs/agent.md, "GPU attribution").
+# whole device (see README.md, "Per-request GPU attribution").
 LLMWATCH_GPU_UTILIZATION_MEAN = "llmwatch.gpu.utilization.mean"
 LLMWATCH_GPU_UTILIZATION_MAX = "llmwatch.gpu.utilization.max"
 LLMWATCH_GPU_MEMORY_DELTA = "llmwatch.gpu.memory.delta"

@@ -1,4 +1,4 @@
-"""``llmwatch agent [--config FILE] [--check]``: run the monitoring agent (see docs/agent.md)."""
+"""``llmwatch agent [--config FILE] [--check]``: run the monitoring agent (see README.md, "Running the agent")."""
 
 from __future__ import annotations
 
