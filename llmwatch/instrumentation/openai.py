@@ -41,6 +41,21 @@ def _provider(instance: Any, state: state_mod.State) -> str:
     return provider
 
 
+_SERVERS: dict[int, tuple[Any, str, int]] = {}
+
+
+def _server(base: Any) -> tuple[str, int]:
+    """(host, port) of a client's base URL, cached per URL object (its properties re-parse)."""
+    hit = _SERVERS.get(id(base))
+    if hit is not None and hit[0] is base:
+        return hit[1], hit[2]
+    host, port = base.host, base.port or (443 if base.scheme == "https" else 80)
+    if len(_SERVERS) > 1024:  # clients come and go; keep the cache bounded
+        _SERVERS.clear()
+    _SERVERS[id(base)] = (base, host, port)
+    return host, port
+
+
 def _begin(instance: Any, args: tuple, kwargs: dict) -> Call | None:
     """Start observing if this request is a GenAI operation; None to pass through."""
     state = _STATE
@@ -64,9 +79,8 @@ def _begin(instance: Any, args: tuple, kwargs: dict) -> Call | None:
             and "stream_options" not in body:
         body = {**body, "stream_options": {"include_usage": True}}
         options.json_data = body
-    base = instance.base_url
-    port = base.port or (443 if base.scheme == "https" else 80)
-    attrs = request_attributes(api, op, body, _provider(instance, state), base.host, port)
+    host, port = _server(instance.base_url)
+    attrs = request_attributes(api, op, body, _provider(instance, state), host, port)
     return Call(state, api, op, body, attrs, streamed)
 
 

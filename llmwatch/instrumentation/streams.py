@@ -31,24 +31,28 @@ class SyncStreamProxy(wrapt.ObjectProxy):
     def __init__(self, wrapped: Any, call: Call) -> None:
         super().__init__(wrapped)
         self._self_call = call
+        # Bound once: __next__ runs for every chunk.
+        self._self_next = wrapped.__next__
+        self._self_on_chunk = call.on_chunk
 
     def __iter__(self) -> "SyncStreamProxy":
         return self
 
     def __next__(self) -> Any:
-        call = self._self_call
         try:
-            chunk = self.__wrapped__.__next__()
+            chunk = self._self_next()
         except StopIteration:
+            call = self._self_call
             _guard(call, call.finish_stream)
             raise
         except BaseException as exc:
+            call = self._self_call
             _guard(call, call.finish_error, exc)
             raise
         try:
-            call.on_chunk(chunk)
+            self._self_on_chunk(chunk)
         except Exception as exc:  # noqa: BLE001
-            call.state.instruments.internal_error("stream_chunk", exc)
+            self._self_call.state.instruments.internal_error("stream_chunk", exc)
         return chunk
 
     def __enter__(self) -> "SyncStreamProxy":
