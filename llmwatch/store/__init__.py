@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from llmwatch.store.db import StoreError, default_url, open_engine, resolve_url
-from llmwatch.store.sink import StoreSink
+from llmwatch.store.sink import BATCH_SIZE, StoreSink
 
 __all__ = ["open_sink", "StoreSink", "StoreError", "default_url", "resolve_url", "open_engine",
            "default_spool_dir"]
@@ -62,6 +62,6 @@ def open_sink(config: Any = None, registry: Any = None, *, url: str | None = Non
         retention = parse_duration(retention, "store_retention")
     capture = getattr(config, "store_capture_content", True)
     if "batch_size" not in options and getattr(config, "batch_size", None):
-        options["batch_size"] = max(500, int(config.batch_size))
+        options["batch_size"] = max(BATCH_SIZE, int(config.batch_size))
     return StoreSink(resolved, store_metrics(registry), Spool(spool_dir, max_bytes=max_bytes),
                      capture_content=capture, mask_literals=mask_literals, retention=retention, **options)
