@@ -129,8 +129,8 @@ def test_show_includes_the_other_calls_of_the_trace(store_url, tmp_path):
 
 def test_aggregate_gives_counts_error_rates_percentiles_tokens_cost(sample):
     url, r = sample
-    stats = {s["group"]: s for s in logs.aggregate(url, by="model")}
-    assert stats["gpt-4o"]["count"] == 3 and stats["gpt-4o"]["errors"] == 0
+    stats = {s["group"]: s for s in logs.aggregate(url, by="model", exact=True)}
+    assert stats["gpt-4o"]["count"] == 3 and stats["gpt-4o"]["errors"] == 0 and stats["gpt-4o"]["source"] == "exact"
     assert stats["gpt-4o-mini"]["error_rate"] == 0.5
     durations = sorted([4.0, 0.2, 0.5])
     assert stats["gpt-4o"]["p50"] == pytest.approx(durations[1])
@@ -139,6 +139,32 @@ def test_aggregate_gives_counts_error_rates_percentiles_tokens_cost(sample):
     assert stats["gpt-4o-mini"]["unknown_cost"] == 1
     by_template = {s["group"]: s["count"] for s in logs.aggregate(url, by="template")}
     assert by_template["translate"] == 3
+
+
+@pytest.mark.parametrize("window", [{}, {"since": "24h"}, {"since": NOW - 3.5 * HOUR, "until": NOW - 0.2 * HOUR}])
+def test_stats_from_the_hourly_rollup_match_the_exact_figures(sample, window):
+    url, r = sample
+    exact = {s["group"]: s for s in logs.aggregate(url, by="model", exact=True, **window)}
+    rolled = {s["group"]: s for s in logs.aggregate(url, by="model", **window)}
+    assert set(rolled) == set(exact)
+    for group, e in exact.items():
+        got = rolled[group]
+        assert got["source"] == "hourly rollup"
+        for k in ("count", "errors", "error_rate", "input_tokens", "output_tokens", "unknown_cost"):
+            assert got[k] == e[k], (group, k)
+        assert got["cost_usd"] == (None if e["cost_usd"] is None else pytest.approx(e["cost_usd"]))
+        for q in ("p50", "p95", "p99"):  # bucket-interpolated: within one bucket (x1.34) of the exact value
+            assert e[q] / 1.34 <= got[q] <= e[q] * 1.34, (group, q, got[q], e[q])
+
+
+def test_stats_use_exact_figures_for_filters_the_rollup_does_not_hold(sample):
+    url, r = sample
+    (s,) = logs.aggregate(url, by="model", user="alice")
+    assert s["source"] == "exact" and s["count"] == 2
+    assert {x["source"] for x in logs.aggregate(url, by="user")} == {"exact"}
+    hour = NOW // HOUR * HOUR - HOUR
+    within = logs.aggregate(url, by="model", since=hour + 1, until=hour + 1800)  # no whole hour in the window
+    assert {x["source"] for x in within} <= {"exact"}
 
 
 def test_compare_puts_each_models_answer_to_the_same_prompt_side_by_side(sample):
@@ -172,6 +198,8 @@ def test_prune_deletes_old_calls_and_their_annotations(sample):
     assert logs.count(url) == len(r) - 1
     assert rows(url, "SELECT count(*) FROM llmwatch_flags") == [(0,)]
     assert logs.count(url, text="shipping") == 0  # gone from the full-text index too
+    assert "gpt-4.1" in {x["group"] for x in logs.aggregate(url, by="model")}  # the compare call remains
+    assert [x["count"] for x in logs.aggregate(url, by="model", model="gpt-4.1")] == [1]  # "old" left the rollup
 
 
 def test_cli_query_formats_and_commands(sample, capsys):

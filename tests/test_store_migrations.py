@@ -26,10 +26,30 @@ def test_database_created_at_revision_0001_upgrades_in_place_and_keeps_its_rows(
     new = make_record(prompt="fresh row about a refund")
     write(store_url, [new], tmp_path)  # opening the store upgrades it to head first
     with db.open_engine(store_url).connect() as conn:
-        assert db.current_revision(conn) == db.head_revision() == "0002"
+        assert db.current_revision(conn) == db.head_revision() == "0003"
     assert logs.get(old.record_id, url=store_url).call.input_messages == old.input_messages
     assert {c.record_id for c in logs.query(store_url, text="refund")} == {old.record_id, new.record_id}
     assert logs.count(store_url, text="legacy") == 1  # old rows were back-filled into the index
+    # ... and into the hourly rollup (0003), which stats read: same figures as the exact path.
+    rolled, exact = (logs.aggregate(store_url, by="model", exact=e) for e in (False, True))
+    assert rolled[0]["source"] == "hourly rollup"
+    assert [(s["group"], s["count"], s["input_tokens"]) for s in rolled] == \
+        [(s["group"], s["count"], s["input_tokens"]) for s in exact]
+
+
+def test_revision_0003_indexes_serve_the_filters(store_url):
+    engine = db.open_engine(store_url)
+    with engine.connect() as conn:
+        plan = lambda sql: " ".join(str(r) for r in conn.exec_driver_sql(  # noqa: E731
+            ("EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN ") + sql).fetchall())
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET enable_seqscan = off")  # an empty table: ask which index is usable
+        assert "ix_llmwatch_calls_errors" in plan(
+            "SELECT id FROM llmwatch_calls WHERE status = 'error' AND status <> 'ok' AND start_time > 0 "
+            "ORDER BY start_time DESC LIMIT 50")
+        assert "ix_llmwatch_calls_user" in plan("SELECT id FROM llmwatch_calls WHERE user_id = 'alice'")
+        assert "ix_llmwatch_calls_model_time" in plan(
+            "SELECT id FROM llmwatch_calls WHERE request_model = 'gpt-4o' AND start_time > 0")
 
 
 def test_opening_an_up_to_date_store_twice_changes_nothing(store_url):

@@ -6,10 +6,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from llmwatch.store import db
+from llmwatch.store import db, rollup
 from llmwatch.store.backends import backend_for
-from llmwatch.store.models import calls
-from llmwatch.store.query import Filters, QueryError, _READ_COLUMNS, resolve_id
+from llmwatch.store.models import calls, calls_hourly
+from llmwatch.store.query import Filters, QueryError, _READ_COLUMNS, _glob, _time, resolve_id
 from llmwatch.store.records import StoredCall
 
 GROUP_KEYS = {
@@ -18,14 +18,28 @@ GROUP_KEYS = {
     "user": calls.c.user_id, "service": calls.c.service_name,
 }
 _QS = (0.5, 0.95, 0.99)
+HOUR = 3600
+# Groups and filters the hourly rollup can answer (its key columns).
+_ROLLUP_KEYS = {"model": "request_model", "provider": "provider", "operation": "operation",
+                "template": "prompt_template"}
+_ROLLUP_FILTERS = {"since", "until", "model", "provider", "operation", "template"}
+SOURCE_EXACT = "exact"
+SOURCE_ROLLUP = "hourly rollup"
 
 
-def aggregate(url: str | None = None, *, by: str = "model", **filters: Any) -> list[dict[str, Any]]:
+def aggregate(url: str | None = None, *, by: str = "model", exact: bool = False,
+              **filters: Any) -> list[dict[str, Any]]:
     """Per-group figures for calls matching ``filters``, busiest group first.
 
     Each dict: ``group``, ``count``, ``errors``, ``error_rate``, ``p50``/``p95``/``p99`` latency
     (seconds), ``input_tokens``, ``output_tokens``, ``cost_usd`` (sum of known costs; None if no
-    call had a known price) and ``unknown_cost`` (calls without a price).
+    call had a known price), ``unknown_cost`` (calls without a price) and ``source``.
+
+    ``source`` is ``"hourly rollup"`` when grouping by model/provider/operation/template with only
+    time/model/provider/operation/template filters and a window of at least one whole hour: whole
+    hours come from the rollup, the partial hours at the edges from the calls; counts, tokens and
+    costs are exact, percentiles bucket-interpolated (see :mod:`llmwatch.store.rollup`).
+    Otherwise, or with ``exact=True``, everything is computed from the calls (``"exact"``).
 
     >>> aggregate(since="1d", by="model")  # doctest: +SKIP
     """
@@ -34,7 +48,12 @@ def aggregate(url: str | None = None, *, by: str = "model", **filters: Any) -> l
     key = GROUP_KEYS[by]
     engine = db.open_engine(url)
     backend = backend_for(engine)
-    where = Filters.from_kwargs(dict(filters)).where(backend)
+    f = Filters.from_kwargs(dict(filters))
+    where = f.where(backend)
+    if not exact and by in _ROLLUP_KEYS and set(filters) <= _ROLLUP_FILTERS:
+        out = _from_rollup(engine, backend, f, by, key)
+        if out is not None:
+            return out
     errors = sa.func.sum(sa.case((calls.c.status != "ok", 1), else_=0))
     stmt = (sa.select(key.label("k"), sa.func.count().label("n"), errors.label("errors"),
                       sa.func.sum(calls.c.input_tokens), sa.func.sum(calls.c.output_tokens),
@@ -49,7 +68,53 @@ def aggregate(url: str | None = None, *, by: str = "model", **filters: Any) -> l
         p = pct.get(k, [None, None, None])
         out.append({"group": k, "count": int(n), "errors": int(errs or 0), "error_rate": (errs or 0) / n,
                     "p50": p[0], "p95": p[1], "p99": p[2], "input_tokens": int(tin or 0),
-                    "output_tokens": int(tout or 0), "cost_usd": cost, "unknown_cost": int(unknown or 0)})
+                    "output_tokens": int(tout or 0), "cost_usd": cost, "unknown_cost": int(unknown or 0),
+                    "source": SOURCE_EXACT})
+    out.sort(key=lambda d: (-d["count"], str(d["group"])))
+    return out
+
+
+def _from_rollup(engine: sa.Engine, backend: Any, f: Filters, by: str, key: Any) -> list[dict[str, Any]] | None:
+    """Whole hours from the rollup plus exact edge hours; None when no whole hour is covered."""
+    since = None if f.since is None else _time(f.since, "since")
+    until = None if f.until is None else _time(f.until, "until")
+    lo = None if since is None else -(-since // HOUR) * HOUR  # first whole hour
+    hi = None if until is None else until // HOUR * HOUR  # end of the last whole hour
+    if lo is not None and hi is not None and lo >= hi:
+        return None
+    h = calls_hourly.c
+    cond = []
+    if lo is not None:
+        cond.append(h.hour >= int(lo))
+    if hi is not None:
+        cond.append(h.hour < int(hi))
+    if f.model:
+        cond.append(h.request_model.like(_glob(f.model), escape="\\") if "*" in f.model else h.request_model == f.model)
+    for value, col in ((f.provider, h.provider), (f.operation, h.operation), (f.template, h.prompt_template)):
+        if value is not None:
+            cond.append(col == value)
+    hkey = h[_ROLLUP_KEYS[by]]
+    cols = [sa.func.sum(h[c]) for c in ("calls", "errors", "input_tokens", "output_tokens", "cost_usd",
+                                        "unknown_cost")]
+    cols += [sa.func.min(h.duration_min), sa.func.max(h.duration_max)]
+    cols += [sa.func.sum(h[c]) for c in rollup.BUCKET_COLUMNS]
+    groups: dict[Any, rollup.Group] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(sa.select(hkey, *cols).where(*cond).group_by(hkey)):
+            g = groups.setdefault(row[0] if row[0] != "" else None, rollup.Group())
+            g.add_rollup(*row[1:9], hist=row[9:])
+        edges = []  # the partial hours at either end, read from the calls themselves
+        if lo is not None and since is not None and since < lo:
+            edges.append(sa.and_(calls.c.start_time >= since, calls.c.start_time < lo))
+        if hi is not None and until is not None and hi < until:
+            edges.append(sa.and_(calls.c.start_time >= hi, calls.c.start_time < until))
+        if edges:
+            base = Filters(**{**f.__dict__, "since": None, "until": None}).where(backend)
+            stmt = sa.select(key, calls.c.status, calls.c.input_tokens, calls.c.output_tokens, calls.c.cost_usd,
+                             calls.c.duration).where(*base, sa.or_(*edges))
+            for k, *rest in conn.execute(stmt):
+                groups.setdefault(k, rollup.Group()).add_call(*rest)
+    out = [dict(g.as_dict(k, _QS), source=SOURCE_ROLLUP) for k, g in groups.items() if g.calls > 0]
     out.sort(key=lambda d: (-d["count"], str(d["group"])))
     return out
 

@@ -140,6 +140,9 @@ def register(subparsers: Any) -> None:
     from llmwatch.store.analysis import GROUP_KEYS
 
     p.add_argument("--by", choices=tuple(GROUP_KEYS), default="model")
+    p.add_argument("--exact", action="store_true",
+                   help="exact percentiles from every call (default: the hourly rollup where it applies, "
+                        "bucket-interpolated percentiles)")
     _fmt_arg(p)
     p.set_defaults(func=_run(_stats), since="1d")
 
@@ -294,7 +297,12 @@ def _stats(args: argparse.Namespace) -> int:
     from llmwatch.store.analysis import aggregate
     from llmwatch.store.render import write_rows
 
-    write_rows(aggregate(args.url, by=args.by, **_filters(args)), args.format)
+    rows = aggregate(args.url, by=args.by, exact=args.exact, **_filters(args))
+    write_rows(rows, args.format)
+    if rows:
+        how = ("hourly rollup + exact edge hours; percentiles bucket-interpolated (--exact for exact ones)"
+               if rows[0]["source"] != "exact" else "exact, from every call")
+        print(f"stats: {how}", file=sys.stderr)
     return 0
 
 

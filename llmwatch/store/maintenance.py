@@ -7,6 +7,7 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from llmwatch.store import rollup
 from llmwatch.store.models import call_tags, calls, feedback, flags, scores
 
 
@@ -31,5 +32,9 @@ def prune(engine: Engine, older_than: float, now: float | None = None, chunk: in
             rids = [r[1] for r in rows]
             for table in (call_tags, scores, flags, feedback):
                 conn.execute(sa.delete(table).where(table.c.record_id.in_(rids)))
+            # Take the calls out of the hourly rollup in the same transaction (ids are integers).
+            source = f"llmwatch_calls WHERE id IN ({', '.join(str(int(i)) for i in ids)})"
+            conn.exec_driver_sql(rollup.add_sql(conn.dialect.name, source, sign=-1))
+            conn.exec_driver_sql(rollup.DELETE_EMPTY)
             conn.execute(sa.delete(calls).where(calls.c.id.in_(ids)))
         total += len(rows)

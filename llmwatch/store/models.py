@@ -15,6 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from llmwatch.store.rollup import BUCKET_COLUMNS
+
 metadata = sa.MetaData()
 
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
@@ -108,6 +110,27 @@ feedback = sa.Table(
     sa.Column("comment", sa.Text),
     sa.Column("author", sa.String(200)),
     sa.Column("created_at", sa.Float(precision=53), nullable=False),
+)
+
+# Added by revision 0003: the hourly rollup that ``stats`` reads (see llmwatch.store.rollup).
+# Key columns hold '' for a missing model/template (NULLs would never conflict in the upsert).
+calls_hourly = sa.Table(
+    "llmwatch_calls_hourly", metadata,
+    sa.Column("hour", sa.BigInteger, primary_key=True),  # epoch seconds at the start of the hour
+    sa.Column("request_model", sa.String(200), primary_key=True),
+    sa.Column("provider", sa.String(64), primary_key=True),
+    sa.Column("operation", sa.String(64), primary_key=True),
+    sa.Column("prompt_template", sa.String(200), primary_key=True),
+    sa.Column("calls", sa.BigInteger, nullable=False),
+    sa.Column("errors", sa.BigInteger, nullable=False),
+    sa.Column("input_tokens", sa.BigInteger, nullable=False),
+    sa.Column("output_tokens", sa.BigInteger, nullable=False),
+    sa.Column("cost_usd", sa.Float(precision=53), nullable=False),  # sum of known costs
+    sa.Column("unknown_cost", sa.BigInteger, nullable=False),  # calls without a price
+    sa.Column("duration_sum", sa.Float(precision=53), nullable=False),
+    sa.Column("duration_min", sa.Float(precision=53), nullable=False),
+    sa.Column("duration_max", sa.Float(precision=53), nullable=False),
+    *(sa.Column(c, sa.BigInteger, nullable=False) for c in BUCKET_COLUMNS),
 )
 
 # Columns a client may select/sort/print, in output order (JSON objects use these names).

@@ -107,6 +107,10 @@ class Filters:
                            (self.prompt_hash, c.prompt_hash), (self.trace_id, c.trace_id)):
             if value is not None:
                 w.append(col == value)
+        if self.status is not None and self.status != "ok":
+            # Implied by status == value, but spelled like the partial index ix_llmwatch_calls_errors's
+            # predicate: SQLite only uses a partial index whose WHERE appears in the query.
+            w.append(c.status != sa.literal_column("'ok'"))  # a literal: a bound value would not match
         for lo, hi, col, what in ((self.min_duration, self.max_duration, c.duration, "duration (seconds)"),
                                   (self.min_tokens, self.max_tokens, c.total_tokens, "tokens"),
                                   (self.min_cost, self.max_cost, c.cost_usd, "cost (USD)")):

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 import sqlalchemy as sa
 
+from llmwatch.store import rollup
 from llmwatch.store.models import calls
 from llmwatch.store.rows import tag_rows
 
@@ -32,8 +33,11 @@ _SQLITE_CALLS = (f"INSERT INTO llmwatch_calls ({_COLS}) VALUES ({', '.join('?' *
 _SQLITE_TAGS = "INSERT INTO llmwatch_call_tags (record_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING"
 # Index exactly the rows this statement inserted: they hold the newest ids while the write lock is
 # ours (SQLite gives INTEGER PRIMARY KEY max(id)+1), and conflicting replays inserted nothing.
-_SQLITE_FTS = ("INSERT INTO llmwatch_calls_fts(rowid, search_text) SELECT id, search_text FROM llmwatch_calls "
-               "WHERE id > (SELECT max(id) FROM llmwatch_calls) - ? AND search_text IS NOT NULL")
+_SQLITE_NEW = "llmwatch_calls WHERE id > (SELECT max(id) FROM llmwatch_calls) - ?"
+_SQLITE_FTS = (f"INSERT INTO llmwatch_calls_fts(rowid, search_text) SELECT id, search_text FROM {_SQLITE_NEW} "
+               "AND search_text IS NOT NULL")
+# The same rows, added to the hourly rollup in the same transaction (see rollup.py).
+_SQLITE_ROLLUP = rollup.add_sql("sqlite", _SQLITE_NEW)
 # Temporary tables live per session and are emptied at commit; "IF NOT EXISTS" makes the first
 # batch on each pooled connection create them. Column types are the target's (jsonb included).
 _PG_STAGE = [
@@ -44,8 +48,11 @@ _PG_STAGE = [
 ]
 _PG_COPY_CALLS = f"COPY llmwatch_calls_stage ({_COLS}) FROM STDIN"
 _PG_COPY_TAGS = "COPY llmwatch_call_tags_stage (record_id, tag) FROM STDIN"
-_PG_CALLS = (f"INSERT INTO llmwatch_calls ({_COLS}) SELECT {_COLS} FROM llmwatch_calls_stage "
-             "ON CONFLICT (record_id) DO NOTHING")
+# One statement inserts the calls and adds exactly the inserted ones (RETURNING) to the rollup.
+_PG_CALLS = (f"WITH ins AS (INSERT INTO llmwatch_calls ({_COLS}) SELECT {_COLS} FROM llmwatch_calls_stage "
+             "ON CONFLICT (record_id) DO NOTHING RETURNING start_time, request_model, provider, operation, "
+             "prompt_template, status, input_tokens, output_tokens, cost_usd, duration) "
+             + rollup.add_sql("postgresql", "ins"))
 _PG_TAGS = ("INSERT INTO llmwatch_call_tags (record_id, tag) SELECT record_id, tag FROM llmwatch_call_tags_stage "
             "ON CONFLICT DO NOTHING")
 
@@ -74,6 +81,7 @@ def insert_rows(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
             inserted = cursor.rowcount
             if inserted > 0:
                 cursor.execute(_SQLITE_FTS, (inserted,))
+                cursor.execute(_SQLITE_ROLLUP, (inserted,))
             if tags:
                 cursor.executemany(_SQLITE_TAGS, tags)
         else:
