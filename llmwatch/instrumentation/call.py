@@ -17,7 +17,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from llmwatch import content
 from llmwatch import names as n
-from llmwatch.instrumentation.extract import ResponseInfo, read_response
+from llmwatch.instrumentation.extract import ResponseInfo, read_response, request_param_attributes
 from llmwatch.request_context import current as _current_context
 from llmwatch.record import STATUS_ERROR, CallRecord
 
@@ -230,7 +230,7 @@ class Call:
             elif self.chunks is not None:
                 self._read_chunks()
             info = self.info
-            attrs: dict[str, Any] = {}
+            attrs: dict[str, Any] = request_param_attributes(self.api, self.body)
             if info is not None:
                 if info.model:
                     attrs[n.GEN_AI_RESPONSE_MODEL] = info.model

@@ -35,6 +35,8 @@ _RECORD_PARAMS = ("temperature", "top_p", "seed", "frequency_penalty", "presence
 
 def request_attributes(api: str, op: str, body: dict[str, Any], provider: str, host: str | None,
                        port: int | None) -> dict[str, Any]:
+    """The attributes a span starts with: the ones semconv asks to have at creation (samplers may
+    use them). The request parameters follow in :func:`request_param_attributes`, on the worker."""
     model = body.get("model")
     attrs: dict[str, Any] = {
         n.GEN_AI_OPERATION_NAME: op,
@@ -46,6 +48,12 @@ def request_attributes(api: str, op: str, body: dict[str, Any], provider: str, h
         attrs[n.SERVER_ADDRESS] = host
         if port:
             attrs[n.SERVER_PORT] = port
+    return attrs
+
+
+def request_param_attributes(api: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Request-parameter attributes (temperature, max tokens, stop, ...), read off the hot path."""
+    attrs: dict[str, Any] = {}
     get = body.get
     for key, attr in _NUMERIC_PARAMS:
         v = get(key)
