@@ -249,3 +249,17 @@ def test_unknown_call_id_is_reported(sample, capsys):
     url, _ = sample
     assert cli(["logs", "--url", url, "show", "abcdef123456"]) == 1
     assert "no call with id" in capsys.readouterr().err
+
+
+def test_tampered_cursors_are_a_clear_error():
+    import base64
+    import json
+
+    from llmwatch.store.query import QueryError, _decode_cursor
+
+    for payload in (["-start_time", 1.0, "x"], ["-start_time", [1], 3], ["-start_time", 1.0, True], [1, 2, 3]):
+        cursor = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+        with pytest.raises(QueryError, match="invalid cursor"):
+            _decode_cursor(cursor, "-start_time")
+    good = base64.urlsafe_b64encode(json.dumps(["-start_time", 1.5, 7]).encode()).decode()
+    assert _decode_cursor(good, "-start_time") == (1.5, 7)

@@ -194,11 +194,15 @@ def _encode_cursor(sort: str, value: Any, row_id: int) -> str:
 def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
     try:
         s, value, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        # A tampered cursor must be a clear error, never a TypeError or a bad SQL comparison.
+        if isinstance(row_id, bool) or not isinstance(row_id, int) or not isinstance(s, str) \
+                or not (value is None or isinstance(value, (str, int, float)) and not isinstance(value, bool)):
+            raise ValueError
     except Exception:  # noqa: BLE001
         raise QueryError(f"invalid cursor {cursor!r}: pass the next_cursor of a previous page unchanged") from None
     if s != sort:
         raise QueryError(f"cursor was made for --sort {s}, not {sort}: keep the same sort when paging")
-    return value, int(row_id)
+    return value, row_id
 
 
 def query(url: str | None = None, *, sort: str = "-start_time", limit: int = 100, cursor: str | None = None,
