@@ -77,6 +77,9 @@ class RecordPipeline:
         if len(self._queue) >= self._maxsize:
             self._instruments.dropped("queue_full")
             return False
+        if self._stopping:  # e.g. a stream consumed after shutdown(): span and metrics complete inline,
+            self._instruments.dropped("after_shutdown")  # but no sink is left to take the record
+            return False
         self._queue.append(item)
         return True
 

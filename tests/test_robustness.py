@@ -306,3 +306,15 @@ def test_otel_meter_provider_gets_the_same_metrics_under_semconv_names(client):
         assert duration_point.attributes[n.GEN_AI_REQUEST_MODEL] == "gpt-4o-mini"
     finally:
         llmwatch.shutdown()
+
+
+def test_a_stream_finished_after_shutdown_still_ends_its_span(observe, client):
+    o = observe()
+    stream = client.chat.completions.create(model="gpt-4o", messages=USER, stream=True)
+    next(iter(stream))
+    llmwatch.shutdown()
+    for _ in stream:
+        pass
+    spans = o.exporter.get_finished_spans()
+    assert len(spans) == 1 and spans[0].attributes[n.LLMWATCH_STREAM_CHUNKS] > 1
+    assert o.value(n.RECORDS_DROPPED.prom_name, llmwatch_reason="after_shutdown") == 1
