@@ -60,6 +60,16 @@ LLMWATCH_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk"
 LLMWATCH_STREAM_ABANDONED = "llmwatch.stream.abandoned"
 LLMWATCH_MODERATION_FLAGGED = "llmwatch.moderation.flagged"
 
+# Evaluations (quality & safety scorers): attributes of the gen_ai.evaluation.result event
+EVENT_GEN_AI_EVALUATION_RESULT = "gen_ai.evaluation.result"  # an event name, not an attribute key
+GEN_AI_EVALUATION_NAME = "gen_ai.evaluation.name"
+GEN_AI_EVALUATION_SCORE_VALUE = "gen_ai.evaluation.score.value"
+GEN_AI_EVALUATION_SCORE_LABEL = "gen_ai.evaluation.score.label"
+GEN_AI_EVALUATION_EXPLANATION = "gen_ai.evaluation.explanation"
+
+# Retrieval spans from the framework integrations: number of documents returned
+LLMWATCH_RETRIEVAL_DOCUMENTS = "llmwatch.retrieval.documents"
+
 # Request context (llmwatch.context(...)): on spans and records, never metric labels
 SESSION_ID = "session.id"
 USER_ID = "user.id"

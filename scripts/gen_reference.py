@@ -29,7 +29,7 @@ Status = Literal["stable", "development", "llmwatch"]
 Where = Literal["span", "metric", "span+metric", "declared"]
 
 # Constants in names.py that hold attribute *values*, not attribute keys.
-VALUE_PREFIXES = ("OP_", "PROVIDER_", "TOKEN_TYPE_")
+VALUE_PREFIXES = ("OP_", "PROVIDER_", "TOKEN_TYPE_", "EVENT_")
 
 STATUS_TEXT = {
     "stable": "stable semconv",
@@ -183,6 +183,16 @@ ATTRIBUTES: dict[str, Attr] = {
         "`init(gpu=True)`: max GPU utilisation (0..1) over the call's window (device-wide)."),
     n.LLMWATCH_GPU_MEMORY_DELTA: Attr("llmwatch", "int", "span",
         "`init(gpu=True)`: GPU memory in use at the window's end minus before it, bytes (device-wide)."),
+    n.GEN_AI_EVALUATION_NAME: Attr("development", "string", "span",
+        "`gen_ai.evaluation.result` events (on the `evaluation <scorer>` child span): the scorer."),
+    n.GEN_AI_EVALUATION_SCORE_VALUE: Attr("development", "double", "span",
+        "`gen_ai.evaluation.result` events: the score."),
+    n.GEN_AI_EVALUATION_SCORE_LABEL: Attr("development", "string", "span",
+        "`gen_ai.evaluation.result` events: `flagged`/`ok`, `pass`/`fail`."),
+    n.GEN_AI_EVALUATION_EXPLANATION: Attr("development", "string", "span",
+        "`gen_ai.evaluation.result` events: matched signals or the validator's reason (redacted)."),
+    n.LLMWATCH_RETRIEVAL_DOCUMENTS: Attr("llmwatch", "int", "span",
+        "Retrieval spans from the LangChain/LlamaIndex integrations: documents returned."),
     n.LLMWATCH_GPU_SAMPLES: Attr("llmwatch", "int", "span",
         "`init(gpu=True)`: GPU samples the attribution is based on."),
 }

@@ -158,7 +158,7 @@ class LlmwatchCallbackHandler(BaseCallbackHandler):
     def on_retriever_end(self, documents: Any, *, run_id: UUID, **kwargs: Any) -> None:
         entry = _RUNS.get(run_id)
         if entry is not None:
-            entry[0].set_attribute("llmwatch.retrieval.documents", len(documents))
+            entry[0].set_attribute(n.LLMWATCH_RETRIEVAL_DOCUMENTS, len(documents))
         self._end(run_id)
 
     def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:

@@ -105,7 +105,7 @@ class LlmwatchSpanHandler(BaseSpanHandler[Any]):
             if node.llm is not None:
                 _read_usage(node.llm, result)
             elif node.kind == "retrieval" and isinstance(result, list):
-                node.set_attribute("llmwatch.retrieval.documents", len(result))
+                node.set_attribute(n.LLMWATCH_RETRIEVAL_DOCUMENTS, len(result))
             node.end()
         except Exception as exc:  # noqa: BLE001
             node.state.instruments.internal_error("llamaindex", exc)

@@ -16,11 +16,11 @@ from llmwatch import names as n
 from llmwatch.metrics import _Family
 from llmwatch.scoring.base import Evaluation, Item
 
-EVENT_NAME = "gen_ai.evaluation.result"
-GEN_AI_EVALUATION_NAME = "gen_ai.evaluation.name"
-GEN_AI_EVALUATION_SCORE_VALUE = "gen_ai.evaluation.score.value"
-GEN_AI_EVALUATION_SCORE_LABEL = "gen_ai.evaluation.score.label"
-GEN_AI_EVALUATION_EXPLANATION = "gen_ai.evaluation.explanation"
+EVENT_NAME = n.EVENT_GEN_AI_EVALUATION_RESULT
+GEN_AI_EVALUATION_NAME = n.GEN_AI_EVALUATION_NAME
+GEN_AI_EVALUATION_SCORE_VALUE = n.GEN_AI_EVALUATION_SCORE_VALUE
+GEN_AI_EVALUATION_SCORE_LABEL = n.GEN_AI_EVALUATION_SCORE_LABEL
+GEN_AI_EVALUATION_EXPLANATION = n.GEN_AI_EVALUATION_EXPLANATION
 
 
 class QualityMetrics:
