@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from llmwatch.scoring.injection import InjectionScorer, RuleDetector
@@ -56,12 +55,3 @@ def test_a_classifier_can_replace_the_rules():
     scorer = InjectionScorer(detectors=[Always()])
     [[ev]] = scorer.score([__import__("llmwatch.scoring.base", fromlist=["Item"]).Item("a" * 32, "m", prompt="zebra")])
     assert ev.detector == "classifier" and ev.label == "flagged"
-
-
-def test_rules_throughput_is_reported():
-    texts = [r["text"] + " " + " ".join(r.get("context", [])) for r in _rows()] * 20
-    det = RuleDetector()
-    t0 = time.perf_counter()
-    for t in texts:
-        det.detect(t)
-    print(f"\ninjection rules: {len(texts) / (time.perf_counter() - t0):.0f} texts/s")
