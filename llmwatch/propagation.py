@@ -16,19 +16,22 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 _ORIGINAL: Callable[..., Any] | None = None
+# The method we replaced, kept after unpatch(): a submit racing with shutdown() (or a reference to
+# the wrapper taken while patched) must still reach the real method, never call None.
+_SAVED: Callable[..., Any] = ThreadPoolExecutor.__dict__["submit"]
 
 
 def _submit(self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     ctx = contextvars.copy_context()
-    return _ORIGINAL(self, functools.partial(ctx.run, fn), *args, **kwargs)  # type: ignore[misc]
+    return (_ORIGINAL or _SAVED)(self, functools.partial(ctx.run, fn), *args, **kwargs)
 
 
 def patch() -> None:
     """Wrap ``ThreadPoolExecutor.submit`` (idempotent)."""
-    global _ORIGINAL
+    global _ORIGINAL, _SAVED
     if _ORIGINAL is not None:
         return
-    _ORIGINAL = ThreadPoolExecutor.__dict__["submit"]
+    _ORIGINAL = _SAVED = ThreadPoolExecutor.__dict__["submit"]
     functools.update_wrapper(_submit, _ORIGINAL)
     ThreadPoolExecutor.submit = _submit  # type: ignore[method-assign]
 

@@ -72,3 +72,15 @@ def test_worker_exceptions_pass_through_unchanged(observe):
         with pytest.raises(ValueError) as info:
             pool.submit(fail).result()
     assert info.value is err
+
+
+def test_a_submit_reference_taken_while_patched_still_works_after_shutdown(observe):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import llmwatch
+
+    observe()
+    submit = ThreadPoolExecutor.submit  # e.g. cached by a library while llmwatch was running
+    llmwatch.shutdown()
+    with ThreadPoolExecutor(1) as pool:
+        assert submit(pool, lambda: 41 + 1).result() == 42
