@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from llmwatch.scoring.pii import Redactor, luhn_ok
@@ -41,6 +41,9 @@ def _plant(before: str, sep1: str, secret: str, sep2: str, after: str) -> str:
 
 @settings(max_examples=400, deadline=None)
 @given(filler, separators, secrets, separators, filler)
+# Found by hypothesis: a card followed by another number failed Luhn as one run and survived.
+@example("", " ", "1000000000000008", " ", "0")
+@example("12", " ", "4111111111111111", " ", "4111111111111111")
 def test_a_planted_secret_never_survives_redaction(before, sep1, secret, sep2, after):
     text = _plant(before, sep1, secret, sep2, after)
     out, counts = Redactor().text(text)

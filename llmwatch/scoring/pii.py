@@ -33,7 +33,9 @@ _BUILTIN: tuple[tuple[str, str], ...] = (
     ("aws_access_key", r"(?:AKIA|ASIA)[0-9A-Z]{16}"),
     ("aws_secret_key", r"(?i:aws_?secret(?:_?access)?_?key)[\"']?\s*[:=]\s*[\"']?[A-Za-z0-9/+=]{40,}"),
     ("email", r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
-    ("credit_card", r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)"),
+    # The whole run of digits with single separators: a card next to other numbers ("card
+    # 4111 1111 1111 1111 0") fails Luhn as a whole, so _card_spans looks for it inside the run.
+    ("credit_card", r"(?<!\d)\d(?:[ -]?\d){12,}(?!\d)"),
     ("ip", r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])|(?<![:\w])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![:\w])"),
     ("phone", r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]?\d{3,4}(?!\w)"),
 )
@@ -50,15 +52,46 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+_GROUP = re.compile(r"\d+")
+
+
+def _is_card(text: str) -> bool:
+    digits = re.sub(r"\D", "", text)
+    return 13 <= len(digits) <= 19 and luhn_ok(digits)
+
+
+def _card_spans(run: str) -> list[tuple[int, int]]:
+    """Spans of ``run`` (digits with single separators) that are card numbers: the whole run, or
+    else the longest leftmost sequences of whole digit groups that pass the length and Luhn check."""
+    if _is_card(run):
+        return [(0, len(run))]
+    groups = [m.span() for m in _GROUP.finditer(run)]
+    spans, i = [], 0
+    while i < len(groups):
+        for j in range(len(groups) - 1, i - 1, -1):  # longest first
+            if _is_card(run[groups[i][0]:groups[j][1]]):
+                spans.append((groups[i][0], groups[j][1]))
+                i = j
+                break
+        i += 1
+    return spans
+
+
 def _valid(kind: str, text: str) -> bool:
-    if kind == "credit_card":
-        digits = re.sub(r"\D", "", text)
-        return 13 <= len(digits) <= 19 and luhn_ok(digits)
     if kind == "ip" and "." in text:
         return all(int(o) <= 255 for o in text.split("."))
     if kind == "phone":
         return 9 <= sum(c.isdigit() for c in text) <= 15
     return True
+
+
+def _mask_cards(run: str, counts: collections.Counter[str]) -> str:
+    out, at = [], 0
+    for a, b in _card_spans(run):
+        out += [run[at:a], "[REDACTED:credit_card]"]
+        counts["credit_card"] += 1
+        at = b
+    return "".join(out) + run[at:]
 
 
 def parse_patterns(value: Any) -> tuple[tuple[str, str], ...]:
@@ -106,6 +139,8 @@ class Redactor:
         def sub(m: re.Match[str]) -> str:
             kind = self.kinds[int(m.lastgroup[1:])]  # type: ignore[index]
             found = m.group()
+            if kind == "credit_card":
+                return _mask_cards(found, counts)
             if not _valid(kind, found) or _PLACEHOLDER.fullmatch(found):
                 return found
             counts[kind] += 1
