@@ -22,7 +22,7 @@ from prometheus_client import CollectorRegistry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from llmwatch.record import CallRecord  # noqa: E402
+from llmwatch.record import CallRecord, new_record_id  # noqa: E402
 from llmwatch.store import db, open_sink  # noqa: E402
 
 MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "o3-mini")
@@ -35,7 +35,7 @@ def records(n: int) -> list[CallRecord]:
         t = now - (n - i) * 0.01
         out.append(CallRecord(
             operation="chat", provider="openai", request_model=MODELS[i % 4], response_model=MODELS[i % 4],
-            start_time=t, end_time=t + 0.3 + (i % 17) / 10, record_id=uuid.uuid4().hex,
+            start_time=t, end_time=t + 0.3 + (i % 17) / 10, record_id=new_record_id(),
             trace_id=uuid.uuid4().hex, span_id=uuid.uuid4().hex[:16], input_tokens=40 + i % 50,
             output_tokens=10 + i % 90, cost_usd=0.0001 * (i % 7), session_id=f"s{i % 500}",
             user_id=f"u{i % 100}", prompt_template="support-reply", prompt_template_version=str(i % 3),

@@ -21,12 +21,11 @@ import logging
 import os
 import threading
 import time
-import uuid
 import weakref
 from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 from llmwatch import content
-from llmwatch.record import CallRecord, Sink
+from llmwatch.record import CallRecord, Sink, new_record_id
 
 if TYPE_CHECKING:
     from llmwatch.config import Config
@@ -194,7 +193,7 @@ class RecordPipeline:
 
     def _prepare(self, record: CallRecord) -> None:
         if not record.record_id:
-            record.record_id = uuid.uuid4().hex
+            record.record_id = new_record_id()
         content.normalise_record(record)
         if record.chunk_times:
             self._instruments.chunk_intervals(record, record.chunk_times)

@@ -14,6 +14,8 @@ deleted, subtracted) and migration 0003 (backfill of existing rows).
 
 from __future__ import annotations
 
+import bisect
+import math
 from typing import Any, Iterable
 
 HOURLY = "llmwatch_calls_hourly"
@@ -33,10 +35,8 @@ def add_sql(dialect: str, source: str, sign: int = 1) -> str:
     ``source`` yields (a FROM item with the llmwatch_calls columns) to the rollup."""
     if dialect == "postgresql":
         hour = "(floor(start_time / 3600) * 3600)::bigint"
-        lo, hi = "LEAST", "GREATEST"
     else:
         hour = "CAST(start_time / 3600 AS INTEGER) * 3600"
-        lo, hi = "min", "max"
     bucket = ("CASE " + " ".join(f"WHEN duration <= {b!r} THEN {i}" for i, b in enumerate(LATENCY_BOUNDS))
               + f" ELSE {BUCKETS - 1} END")
     s = "-" if sign < 0 else ""
@@ -44,16 +44,66 @@ def add_sql(dialect: str, source: str, sign: int = 1) -> str:
             f"{s}coalesce(sum(input_tokens), 0)", f"{s}coalesce(sum(output_tokens), 0)",
             f"{s}coalesce(sum(cost_usd), 0)", f"{s}sum(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END)",
             f"{s}sum(duration)"] + [f"{s}sum(CASE WHEN bk = {i} THEN 1 ELSE 0 END)" for i in range(BUCKETS)]
-    cols = ", ".join(KEY_COLUMNS + SUM_COLUMNS + ("duration_min", "duration_max"))
-    update = ", ".join([f"{c} = {HOURLY}.{c} + excluded.{c}" for c in SUM_COLUMNS] + [
-        f"duration_min = {lo}({HOURLY}.duration_min, excluded.duration_min)",
-        f"duration_max = {hi}({HOURLY}.duration_max, excluded.duration_max)"])
-    return (f"INSERT INTO {HOURLY} ({cols}) "
+    return (f"INSERT INTO {HOURLY} ({_COLS}) "
             f"SELECT hour, m, p, o, t, {', '.join(sums)}, min(duration), max(duration) "
             f"FROM (SELECT {hour} AS hour, coalesce(request_model, '') AS m, provider AS p, operation AS o, "
             f"coalesce(prompt_template, '') AS t, status, input_tokens, output_tokens, cost_usd, duration, "
             f"{bucket} AS bk FROM {source}) AS x WHERE 1 = 1 GROUP BY hour, m, p, o, t "
-            f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO UPDATE SET {update}")
+            + _on_conflict(dialect))
+
+
+_COLS = ", ".join(KEY_COLUMNS + SUM_COLUMNS + ("duration_min", "duration_max"))
+
+
+def _on_conflict(dialect: str) -> str:
+    lo, hi = ("LEAST", "GREATEST") if dialect == "postgresql" else ("min", "max")
+    update = ", ".join([f"{c} = {HOURLY}.{c} + excluded.{c}" for c in SUM_COLUMNS] + [
+        f"duration_min = {lo}({HOURLY}.duration_min, excluded.duration_min)",
+        f"duration_max = {hi}({HOURLY}.duration_max, excluded.duration_max)"])
+    return f" ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO UPDATE SET {update}"
+
+
+def upsert_sql(dialect: str) -> str:
+    """``INSERT ... VALUES ... ON CONFLICT DO UPDATE`` adding one group's figures, as computed by
+    :func:`contributions` (qmark placeholders for SQLite, ``%s`` for psycopg)."""
+    mark = "%s" if dialect == "postgresql" else "?"
+    n = len(KEY_COLUMNS) + len(SUM_COLUMNS) + 2
+    return f"INSERT INTO {HOURLY} ({_COLS}) VALUES ({', '.join([mark] * n)})" + _on_conflict(dialect)
+
+
+def contributions(rows: Iterable[tuple], index: dict[str, int]) -> list[list]:
+    """What ``rows`` (call-row tuples; ``index`` maps column name to position) add to the rollup:
+    one parameter list per group for :func:`upsert_sql`. The same figures :func:`add_sql` computes
+    in SQL, computed where the rows already are (it cost the writer ~17 us a row in SQLite)."""
+    st, dur, model, prov, op, tmpl, status, tin, tout, cost = (index[c] for c in (
+        "start_time", "duration", "request_model", "provider", "operation", "prompt_template", "status",
+        "input_tokens", "output_tokens", "cost_usd"))
+    groups: dict[tuple, list] = {}
+    bounds = LATENCY_BOUNDS
+    for r in rows:
+        d = r[dur]
+        key = (math.floor(r[st] / 3600) * 3600, r[model] or "", r[prov], r[op], r[tmpl] or "")
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = [0, 0, 0, 0, 0.0, 0, 0.0] + [0] * BUCKETS + [d, d]
+        g[0] += 1
+        if r[status] != "ok":
+            g[1] += 1
+        if r[tin] is not None:
+            g[2] += r[tin]
+        if r[tout] is not None:
+            g[3] += r[tout]
+        if r[cost] is None:
+            g[5] += 1
+        else:
+            g[4] += r[cost]
+        g[6] += d
+        g[7 + bisect.bisect_left(bounds, d)] += 1  # first bound >= d, as the SQL CASE
+        if d < g[-2]:
+            g[-2] = d
+        elif d > g[-1]:
+            g[-1] = d
+    return [[*key, *g] for key, g in groups.items()]
 
 
 DELETE_EMPTY = f"DELETE FROM {HOURLY} WHERE calls <= 0"

@@ -2,14 +2,18 @@
 
 ``write()`` (called by the SDK's record pipeline, never on the app's thread) only appends to a
 bounded in-memory queue. Two threads take it from there: the converter takes batches from the
-queue, redacts and converts them to rows; the writer inserts them. Converting the next batch while
-the database works on the last one is what lets one process ingest ~20k records/s on two cores
-(``bench/store_ingest.py``); at most ``_READY`` converted batches wait, so the memory bound stays
-``max_pending`` records plus two batches. All database and spool work stays on the writer thread,
-so batches reach the database or the spool in the order they were queued. When the database is unreachable, locked or full, the batch goes to the disk spool and the
-writer switches to spooling until a retry (with backoff) replays the spool in order; only then
-does it write directly again. Nothing is dropped unless the spool is full, and each drop is
-counted in ``llmwatch_store_records_dropped_total{llmwatch_reason=...}``.
+queue, redacts them and builds row tuples (``rows.build_row``) and their rollup figures; the writer
+inserts them. With PostgreSQL the server works in its own process while the converter builds the
+next batch; with SQLite the two mostly take turns (SQLite releases the GIL per row, and gets it
+back only when the converter's switch interval runs out), so SQLite's rate is bounded by the sum
+of both (``bench/store_ingest.py``). At most ``_READY`` converted batches wait, so the memory bound
+stays ``max_pending`` records plus two batches.
+
+All database and spool work stays on the writer thread, so batches reach the database or the
+spool in the order they were queued. When the database is unreachable, locked or full, the batch
+goes to the disk spool and the writer switches to spooling until a retry (with backoff) replays
+the spool in order; only then does it write directly again. Nothing is dropped unless the spool
+is full, and each drop is counted in ``llmwatch_store_records_dropped_total{llmwatch_reason=...}``.
 """
 
 from __future__ import annotations
@@ -27,9 +31,9 @@ from llmwatch.record import CallRecord
 from llmwatch.store import db
 from llmwatch.store.metrics import StoreMetrics
 from llmwatch.store.redaction import redact_record
-from llmwatch.store.rows import to_row
+from llmwatch.store.rows import build_row, tag_pairs
 from llmwatch.store.spool import Spool
-from llmwatch.store.writer import insert_rows
+from llmwatch.store.writer import Batch, insert_batch, spool_form
 
 log = logging.getLogger("llmwatch.store")
 _READY = 2  # converted batches that may wait for the writer
@@ -61,9 +65,12 @@ class StoreSink:
         _sinks.add(self)
 
     def _init_state(self) -> None:
-        self._cond = threading.Condition()
+        lock = threading.Lock()
+        self._cond = threading.Condition(lock)  # state changes: the writer and flush() wait on it
+        self._input = threading.Condition(lock)  # records or room for the converter
+        self._converter_idle = False
         self._pending: collections.deque[CallRecord] = collections.deque()
-        self._ready: collections.deque[list[dict[str, Any]]] = collections.deque()  # converted batches
+        self._ready: collections.deque[Batch] = collections.deque()  # converted batches
         self._converting = False
         self._busy = False
         self._closed = False
@@ -84,11 +91,13 @@ class StoreSink:
                 overflow = records if self._closed else records[max(room, 0):]
                 records = () if self._closed else records[:max(room, 0)]
             self._pending.extend(records)
-            self._cond.notify_all()  # the converter, not only whichever thread waits first
+            if self._converter_idle and records:  # one wake-up, not one per record
+                self._converter_idle = False
+                self._input.notify()
         if not self._closed and (not self._threads or self._pid != os.getpid()):
             self._start()
         if overflow:  # queue full (or closed): straight to disk, in this (pipeline) thread
-            self._spool(self._rows(overflow))
+            self._spool(self._batch(overflow))
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every queued record is in the database or the spool; True if so in time.
@@ -117,16 +126,17 @@ class StoreSink:
             rest = list(self._pending)
             self._pending.clear()
             self._cond.notify_all()
+            self._input.notify_all()
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(timeout)
         with self._cond:  # batches the writer did not get to in time
             ready = list(self._ready)
             self._ready.clear()
-        for rows in ready:
-            self._spool(rows)
+        for batch in ready:
+            self._spool(batch)
         if rest:
-            self._spool(self._rows(rest))
+            self._spool(self._batch(rest))
         if self.spool.has_pending():  # the database may be back: one last replay before exit
             self._try_replay()
         self.spool.close()
@@ -146,21 +156,23 @@ class StoreSink:
         while True:
             with self._cond:
                 while (not self._pending or len(self._ready) >= _READY) and not self._closed:
-                    self._cond.wait()
+                    self._converter_idle = True
+                    self._input.wait()
+                self._converter_idle = False
                 if self._closed and not self._pending:
                     return
                 batch = [self._pending.popleft() for _ in range(min(self.batch_size, len(self._pending)))]
                 self._converting = True
-            rows: list[dict[str, Any]] = []
+            converted: Batch | None = None
             try:
-                rows = self._rows(batch)
+                converted = self._batch(batch)
             except Exception:  # noqa: BLE001 - the converter must survive anything
                 log.exception("llmwatch store: unexpected converter failure")
                 self.metrics.drop("writer_error", len(batch))
             finally:
                 with self._cond:
-                    if rows:
-                        self._ready.append(rows)
+                    if converted:
+                        self._ready.append(converted)
                     self._converting = False
                     self._cond.notify_all()
 
@@ -172,14 +184,14 @@ class StoreSink:
                     self._cond.wait(self._wait_time())
                 if not self._ready and self._stopped():
                     return
-                rows = self._ready.popleft() if self._ready else []
+                batch = self._ready.popleft() if self._ready else Batch([])
                 self._busy = True
-                self._cond.notify_all()  # room for the converter
+                self._input.notify()  # room for the converter
             try:
-                self._handle(rows)
+                self._handle(batch)
             except Exception:  # noqa: BLE001 - the writer must survive anything
                 log.exception("llmwatch store: unexpected writer failure")
-                self.metrics.drop("writer_error", len(rows))
+                self.metrics.drop("writer_error", len(batch))
             finally:
                 with self._cond:
                     self._busy = False
@@ -196,36 +208,42 @@ class StoreSink:
             return max(0.01, self._retry_at - time.monotonic())
         return 1.0 if self.retention else 60.0
 
-    def _handle(self, rows: list[dict[str, Any]]) -> None:
+    def _handle(self, batch: Batch) -> None:
         if self._outage and self._retry_due():
             self._try_replay()
         if self._outage:
-            self._spool(rows)
+            self._spool(batch)
             return
-        if rows and not self._insert(rows):
-            self._spool(rows)
+        if batch.rows and not self._insert(batch):
+            self._spool(batch)
         self._maybe_prune()
 
-    def _rows(self, records: Sequence[CallRecord]) -> list[dict[str, Any]]:
-        rows = []
+    def _batch(self, records: Sequence[CallRecord]) -> Batch:
+        rows, tags = [], []
+        content, mask = self.capture_content, self.mask_literals
         for rec in records:
             try:
-                rows.append(to_row(redact_record(rec), self.capture_content, self.mask_literals))
+                rec = redact_record(rec)
+                row = build_row(rec, content, mask)
             except Exception:  # noqa: BLE001 - a bad record or redactor must not stop the others
                 log.exception("llmwatch store: could not convert record %s", getattr(rec, "record_id", "?"))
                 self.metrics.drop("invalid", 1)
-        return rows
+                continue
+            rows.append(row)
+            if rec.tags:
+                tags += tag_pairs(row[0], rec.tags)
+        return Batch.fresh(rows, tags)
 
     def _db(self):
         if self._engine is None:
             self._engine = db.open_engine(self.url)
         return self._engine
 
-    def _insert(self, rows: list[dict[str, Any]]) -> bool:
+    def _insert(self, batch: Batch) -> bool:
         t0 = time.perf_counter()
         try:
             with self._db().begin() as conn:
-                insert_rows(conn, rows)
+                insert_batch(conn, batch)
         except Exception as exc:  # noqa: BLE001 - unreachable, locked, full, ...: all go to the spool
             log.warning("llmwatch store: database write failed (%s); spooling to %s", exc.__class__.__name__,
                         self.spool.dir)
@@ -233,7 +251,7 @@ class StoreSink:
             self._enter_outage()
             return False
         self.metrics.batch_duration.observe(time.perf_counter() - t0)
-        self.metrics.written.inc(len(rows))
+        self.metrics.written.inc(len(batch))
         return True
 
     def _enter_outage(self) -> None:
@@ -244,11 +262,12 @@ class StoreSink:
         self._outage = True
         self._retry_at = time.monotonic() + self._backoff
 
-    def _spool(self, rows: list[dict[str, Any]]) -> None:
+    def _spool(self, batch: Batch) -> None:
+        rows = batch.rows
         if not rows:
             return
         try:
-            kept = self.spool.append(rows)
+            kept = self.spool.append([spool_form(r) for r in rows])
         except OSError:
             log.exception("llmwatch store: cannot write the spool %s", self.spool.dir)
             self.metrics.drop("spool_error", len(rows))
@@ -262,7 +281,7 @@ class StoreSink:
     def _try_replay(self) -> None:
         def insert(rows: list[dict[str, Any]]) -> None:
             with self._db().begin() as conn:
-                insert_rows(conn, rows)
+                insert_batch(conn, Batch.replayed(rows))
             self.metrics.replayed.inc(len(rows))
             self.metrics.written.inc(len(rows))
 

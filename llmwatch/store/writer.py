@@ -1,43 +1,54 @@
 """Writing rows: the idempotent batch insert shared by the writer thread and the spool replay.
 
-Rows go to the driver as tuples with JSON pre-encoded (SQLAlchemy's per-value type processing
-cost about a third of the writer's time in ``bench/store_ingest.py``). A record id already present
-is skipped (``ON CONFLICT DO NOTHING``), so a replay never duplicates a call.
+A :class:`Batch` holds call rows as tuples in :data:`~llmwatch.store.rows.COLUMNS` order with
+JSON pre-encoded (SQLAlchemy's per-value type processing cost about a third of the writer's time
+in ``bench/store_ingest.py``), their tags, and, for batches fresh from the converter, what they
+add to the hourly rollup, computed in Python where the rows already are.
 
-SQLite takes a prepared ``executemany``; PostgreSQL takes ``COPY`` into per-session temporary
-staging tables and one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` from them (measured 2.5x
-the records/s of a pipelined ``executemany``, whose per-row statements kept the server busy).
+A record id already present is skipped, so a replay never duplicates a call, and the rollup only
+ever counts rows this statement inserted:
+
+* SQLite: a prepared ``executemany ... ON CONFLICT DO NOTHING``. The rows just inserted hold the
+  newest ids while the write lock is ours (SQLite gives INTEGER PRIMARY KEY max(id)+1), which is
+  how the full-text index and, when some rows were duplicates, the rollup find exactly them.
+* PostgreSQL, fresh batches: ``COPY`` straight into the tables inside a savepoint (the fastest way
+  into PostgreSQL: no staging, no conflict handling). Fresh rows carry new uuid4 record ids, so a
+  duplicate only arrives when a batch is written twice (its commit was lost in a connection
+  failure); the unique index then fails the ``COPY``, the savepoint is rolled back, and the batch
+  takes the replay path.
+* PostgreSQL, replays: ``COPY`` into per-session temporary staging tables and one
+  ``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING`` that adds exactly the inserted rows to
+  the rollup (2.5x the records/s of a pipelined ``executemany``).
 """
 
 from __future__ import annotations
 
 import json
-import operator
-from typing import Any, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
 
 import sqlalchemy as sa
 
 from llmwatch.store import rollup
 from llmwatch.store.models import calls
-from llmwatch.store.rows import tag_rows
+from llmwatch.store.rows import COLUMNS, INDEX, JSON_COLUMNS, encode_json, tag_pairs
 
-_CALL_KEYS = tuple(c.name for c in calls.columns if c.name != "id")
-_JSON_KEYS = frozenset(c.name for c in calls.columns if isinstance(c.type, sa.JSON))
-_JSON_AT = tuple(i for i, k in enumerate(_CALL_KEYS) if k in _JSON_KEYS)
-_values = operator.itemgetter(*_CALL_KEYS)
-# One encoder, built once: json.dumps(v, default=...) builds a new JSONEncoder on every call.
-_encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
-_COLS = ", ".join(f'"{k}"' for k in _CALL_KEYS)
-_SQLITE_CALLS = (f"INSERT INTO llmwatch_calls ({_COLS}) VALUES ({', '.join('?' * len(_CALL_KEYS))}) "
+if COLUMNS != tuple(c.name for c in calls.columns if c.name != "id"):  # pragma: no cover - caught by any test
+    raise RuntimeError("llmwatch.store.rows.COLUMNS does not match the llmwatch_calls model")
+
+_TAGS_AT = INDEX["tags"]
+_JSON_AT = tuple(i for i, k in enumerate(COLUMNS) if k in JSON_COLUMNS)
+_COLS = ", ".join(f'"{k}"' for k in COLUMNS)
+_SQLITE_CALLS = (f"INSERT INTO llmwatch_calls ({_COLS}) VALUES ({', '.join('?' * len(COLUMNS))}) "
                  "ON CONFLICT (record_id) DO NOTHING")
 _SQLITE_TAGS = "INSERT INTO llmwatch_call_tags (record_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING"
-# Index exactly the rows this statement inserted: they hold the newest ids while the write lock is
-# ours (SQLite gives INTEGER PRIMARY KEY max(id)+1), and conflicting replays inserted nothing.
 _SQLITE_NEW = "llmwatch_calls WHERE id > (SELECT max(id) FROM llmwatch_calls) - ?"
 _SQLITE_FTS = (f"INSERT INTO llmwatch_calls_fts(rowid, search_text) SELECT id, search_text FROM {_SQLITE_NEW} "
                "AND search_text IS NOT NULL")
-# The same rows, added to the hourly rollup in the same transaction (see rollup.py).
-_SQLITE_ROLLUP = rollup.add_sql("sqlite", _SQLITE_NEW)
+_SQLITE_ROLLUP_NEW = rollup.add_sql("sqlite", _SQLITE_NEW)
+_ROLLUP_UPSERT = {d: rollup.upsert_sql(d) for d in ("sqlite", "postgresql")}
+_PG_COPY_DIRECT = f"COPY llmwatch_calls ({_COLS}) FROM STDIN"
+_PG_COPY_TAGS_DIRECT = "COPY llmwatch_call_tags (record_id, tag) FROM STDIN"
 # Temporary tables live per session and are emptied at commit; "IF NOT EXISTS" makes the first
 # batch on each pooled connection create them. Column types are the target's (jsonb included).
 _PG_STAGE = [
@@ -46,9 +57,8 @@ _PG_STAGE = [
     "CREATE TEMP TABLE IF NOT EXISTS llmwatch_call_tags_stage ON COMMIT DELETE ROWS AS "
     "SELECT record_id, tag FROM llmwatch_call_tags WITH NO DATA",
 ]
-_PG_COPY_CALLS = f"COPY llmwatch_calls_stage ({_COLS}) FROM STDIN"
-_PG_COPY_TAGS = "COPY llmwatch_call_tags_stage (record_id, tag) FROM STDIN"
-# One statement inserts the calls and adds exactly the inserted ones (RETURNING) to the rollup.
+_PG_COPY_STAGE = f"COPY llmwatch_calls_stage ({_COLS}) FROM STDIN"
+_PG_COPY_TAGS_STAGE = "COPY llmwatch_call_tags_stage (record_id, tag) FROM STDIN"
 _PG_CALLS = (f"WITH ins AS (INSERT INTO llmwatch_calls ({_COLS}) SELECT {_COLS} FROM llmwatch_calls_stage "
              "ON CONFLICT (record_id) DO NOTHING RETURNING start_time, request_model, provider, operation, "
              "prompt_template, status, input_tokens, output_tokens, cost_usd, duration) "
@@ -57,48 +67,107 @@ _PG_TAGS = ("INSERT INTO llmwatch_call_tags (record_id, tag) SELECT record_id, t
             "ON CONFLICT DO NOTHING")
 
 
-def _tuple(row: dict[str, Any]) -> list:
-    try:
-        values = list(_values(row))
-    except KeyError:  # a spooled row from an older version lacks a later column
-        values = [row.get(k) for k in _CALL_KEYS]
-    for i in _JSON_AT:
-        if values[i] is not None:
-            values[i] = _encode(values[i])
-    return values
+@dataclass
+class Batch:
+    """Call rows on their way into the database (see the module docstring)."""
+
+    rows: list[tuple]
+    tags: list[tuple[str, str]] = field(default_factory=list)
+    # Rollup parameter lists for the rows (rollup.contributions); None: computed in SQL instead.
+    rollup: list[list] | None = None
+
+    @classmethod
+    def fresh(cls, rows: list[tuple], tags: list[tuple[str, str]]) -> "Batch":
+        """A batch the converter just built: its rollup figures are computed here."""
+        return cls(rows, tags, rollup.contributions(rows, INDEX))
+
+    @classmethod
+    def replayed(cls, stored: Iterable[Any]) -> "Batch":
+        """A batch from the spool: rows as :func:`spool_form` wrote them, or as dicts of decoded
+        values (the spool of versions before 0.3); tags are taken from the rows' tags column."""
+        rows = [from_spool_form(r) for r in stored]
+        tags = [p for r in rows if r[_TAGS_AT] for p in tag_pairs(r[0], json.loads(r[_TAGS_AT]))]
+        return cls(rows, tags, None)
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
 
-def insert_rows(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert call rows and their tags, skipping record ids already stored (call in a transaction)."""
-    if not rows:
+def spool_form(row: tuple) -> dict[str, Any]:
+    """A row as the spool keeps it: a dict by column name (so a later version with more columns can
+    still read it), JSON columns as the encoded text, marked ``"_v": 2``."""
+    out = dict(zip(COLUMNS, row))
+    out["_v"] = 2
+    return out
+
+
+def from_spool_form(stored: dict[str, Any]) -> tuple:
+    get = stored.get
+    values = [get(k) for k in COLUMNS]
+    if get("_v") != 2:  # an older spool line holds decoded JSON values
+        for i in _JSON_AT:
+            if values[i] is not None:
+                values[i] = encode_json(values[i])
+    return tuple(values)
+
+
+def insert_batch(conn: sa.Connection, batch: Batch) -> None:
+    """Insert a batch's call rows and their tags, skipping record ids already stored, and add the
+    inserted rows to the hourly rollup (call inside a transaction)."""
+    if not batch.rows:
         return
-    params = [_tuple(r) for r in rows]
-    tags = [(t["record_id"], t["tag"]) for r in rows for t in tag_rows(r)]
     cursor = conn.connection.driver_connection.cursor()
     try:
         if conn.dialect.name == "sqlite":
-            cursor.executemany(_SQLITE_CALLS, params)
-            inserted = cursor.rowcount
-            if inserted > 0:
-                cursor.execute(_SQLITE_FTS, (inserted,))
-                cursor.execute(_SQLITE_ROLLUP, (inserted,))
-            if tags:
-                cursor.executemany(_SQLITE_TAGS, tags)
-        else:
-            _pg_copy(cursor, params, tags)
+            _sqlite(cursor, batch)
+        elif batch.rollup is None or not _pg_direct(cursor, batch):
+            _pg_staged(cursor, batch)
     finally:
         cursor.close()
 
 
-def _pg_copy(cursor: Any, params: list[list], tags: list[tuple[str, str]]) -> None:
+def _sqlite(cursor: Any, batch: Batch) -> None:
+    cursor.executemany(_SQLITE_CALLS, batch.rows)
+    inserted = cursor.rowcount
+    if inserted > 0:
+        cursor.execute(_SQLITE_FTS, (inserted,))
+        if batch.rollup is not None and inserted == len(batch.rows):
+            cursor.executemany(_ROLLUP_UPSERT["sqlite"], batch.rollup)
+        else:  # some were already stored: roll up exactly the new ones
+            cursor.execute(_SQLITE_ROLLUP_NEW, (inserted,))
+    if batch.tags:
+        cursor.executemany(_SQLITE_TAGS, batch.tags)
+
+
+def _pg_direct(cursor: Any, batch: Batch) -> bool:
+    """COPY straight into the tables; False (nothing written) when a record id was already there."""
+    from psycopg import errors
+
+    cursor.execute("SAVEPOINT llmwatch_direct")
+    try:
+        _copy(cursor, _PG_COPY_DIRECT, batch.rows)
+        if batch.tags:
+            _copy(cursor, _PG_COPY_TAGS_DIRECT, batch.tags)
+    except errors.UniqueViolation:
+        cursor.execute("ROLLBACK TO SAVEPOINT llmwatch_direct")
+        return False
+    cursor.execute("RELEASE SAVEPOINT llmwatch_direct")
+    cursor.executemany(_ROLLUP_UPSERT["postgresql"], batch.rollup)
+    return True
+
+
+def _pg_staged(cursor: Any, batch: Batch) -> None:
     for stmt in _PG_STAGE:
         cursor.execute(stmt)
-    with cursor.copy(_PG_COPY_CALLS) as copy:
-        for p in params:
-            copy.write_row(p)
+    _copy(cursor, _PG_COPY_STAGE, batch.rows)
     cursor.execute(_PG_CALLS)
-    if tags:
-        with cursor.copy(_PG_COPY_TAGS) as copy:
-            for t in tags:
-                copy.write_row(t)
+    if batch.tags:
+        _copy(cursor, _PG_COPY_TAGS_STAGE, batch.tags)
         cursor.execute(_PG_TAGS)
+
+
+def _copy(cursor: Any, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+    with cursor.copy(statement) as copy:
+        write = copy.write_row
+        for row in rows:
+            write(row)
