@@ -98,3 +98,21 @@ def test_spooled_rows_of_this_and_the_previous_format_replay_with_tags_and_rollu
     with db.open_engine(store_url).connect() as conn:
         got = dict(conn.exec_driver_sql("SELECT record_id, input_messages FROM llmwatch_calls").fetchall())
     assert {r.record_id for r in old + new} == set(got)
+
+
+def test_sqlite_wal_is_checkpointed_off_the_writer_thread(tmp_path):
+    """The writer's connection only checkpoints past a large backstop; the checkpointer thread moves
+    committed pages into the database file (without it the file would stay at its empty size)."""
+    url = f"sqlite:///{tmp_path / 'calls.db'}"
+    sink = open_sink(url=url, registry=CollectorRegistry(), spool_dir=tmp_path / "spool")
+    sink.write([make_record(record_id=new_record_id()) for _ in range(3000)])
+    assert sink.flush(30)
+    checkpointer = sink._checkpointer
+    for _ in range(100):  # the checkpoint follows the commit on another thread
+        if checkpointer.checkpoints:
+            break
+        checkpointer._stop.wait(0.1)
+    sink.close()
+    assert checkpointer.checkpoints >= 1 and not checkpointer._thread.is_alive()
+    assert (tmp_path / "calls.db").stat().st_size > 1_000_000  # 3,000 calls left the WAL
+    assert rows(url) == [(3000,)]

@@ -40,6 +40,18 @@ def resolve_url(url: str | None = None) -> str:
     return url or os.environ.get("LLMWATCH_STORE_URL") or default_url()
 
 
+def sqlite_path(url: str) -> str | None:
+    """The database file behind a ``sqlite:///`` URL (None: not SQLite, in-memory or a URI)."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001
+        return None
+    db = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    return str(Path(db).expanduser())
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     # WAL lets readers (the CLI) run while the writer writes; NORMAL is durable across app crashes.

@@ -29,6 +29,7 @@ from typing import Any, Sequence
 
 from llmwatch.record import CallRecord
 from llmwatch.store import db
+from llmwatch.store.checkpoint import BACKSTOP_PRAGMA, WalCheckpointer
 from llmwatch.store.metrics import StoreMetrics
 from llmwatch.store.redaction import redact_record
 from llmwatch.store.rows import build_row, tag_pairs
@@ -79,6 +80,7 @@ class StoreSink:
         self._backoff = self.retry_min
         self._next_prune = 0.0
         self._threads: tuple[threading.Thread, ...] = ()
+        self._checkpointer: WalCheckpointer | None = None  # SQLite files: see checkpoint.py
         self._pid = os.getpid()
 
     # -- the pipeline side -------------------------------------------------------------------
@@ -140,6 +142,8 @@ class StoreSink:
         if self.spool.has_pending():  # the database may be back: one last replay before exit
             self._try_replay()
         self.spool.close()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
 
     def _start(self) -> None:
         with self._cond:
@@ -148,6 +152,8 @@ class StoreSink:
             self._pid = os.getpid()
             self._threads = (threading.Thread(target=self._convert_loop, name="llmwatch-store-convert", daemon=True),
                              threading.Thread(target=self._run, name="llmwatch-store-writer", daemon=True))
+            path = db.sqlite_path(self.url)
+            self._checkpointer = WalCheckpointer(path) if path else None
             for thread in self._threads:
                 thread.start()
 
@@ -243,6 +249,8 @@ class StoreSink:
         t0 = time.perf_counter()
         try:
             with self._db().begin() as conn:
+                if self._checkpointer is not None:  # checkpoints run on their own thread
+                    conn.exec_driver_sql(BACKSTOP_PRAGMA)
                 insert_batch(conn, batch)
         except Exception as exc:  # noqa: BLE001 - unreachable, locked, full, ...: all go to the spool
             log.warning("llmwatch store: database write failed (%s); spooling to %s", exc.__class__.__name__,
@@ -250,6 +258,8 @@ class StoreSink:
             self.metrics.write_errors.inc()
             self._enter_outage()
             return False
+        if self._checkpointer is not None:
+            self._checkpointer.poke()
         self.metrics.batch_duration.observe(time.perf_counter() - t0)
         self.metrics.written.inc(len(batch))
         return True
