@@ -1,13 +1,14 @@
 """The prompt-log sink: a writer thread that batches call records into SQL, spooling on outage.
 
 ``write()`` (called by the SDK's record pipeline, never on the app's thread) only appends to a
-bounded in-memory queue. Two threads take it from there: the converter takes batches from the
-queue, redacts them and builds row tuples (``rows.build_row``) and their rollup figures; the writer
-inserts them. With PostgreSQL the server works in its own process while the converter builds the
-next batch; with SQLite the two mostly take turns (SQLite releases the GIL per row, and gets it
-back only when the converter's switch interval runs out), so SQLite's rate is bounded by the sum
-of both (``bench/store_ingest.py``). At most ``_READY`` converted batches wait, so the memory bound
-stays ``max_pending`` records plus two batches.
+bounded in-memory queue. With PostgreSQL two threads take it from there: the converter takes
+batches from the queue, redacts them and builds row tuples (``rows.build_row``) with their rollup
+figures, while the writer inserts the last batch; the server works in its own process meanwhile.
+With SQLite one thread does both: SQLite releases the GIL for every row it inserts and gets it
+back only when a busy converter's switch interval (5 ms) runs out, so two threads took longer
+than one (``bench/store_ingest.py``: ~16k vs ~20k records/s); its WAL checkpoints run on a third
+thread (``checkpoint.py``), in C, without the GIL. At most ``_READY`` converted batches wait, so
+the memory bound stays ``max_pending`` records plus two batches.
 
 All database and spool work stays on the writer thread, so batches reach the database or the
 spool in the order they were queued. When the database is unreachable, locked or full, the batch
@@ -39,9 +40,10 @@ from llmwatch.store.writer import Batch, insert_batch, spool_form
 log = logging.getLogger("llmwatch.store")
 _READY = 2  # converted batches that may wait for the writer
 # Records per transaction at most (fewer when fewer wait). Each commit writes every index page the
-# batch touched; with random ids that is nearly one page per row per index, so bigger batches share
-# pages: SQLite insert-only 16.8k records/s at 2,000 per batch, 21.4k at 10,000 (100k records).
-BATCH_SIZE = 5000
+# batch touched; random keys (trace ids, prompt hashes) put nearly one row on each page, so bigger
+# batches share pages. bench/store_ingest.py, SQLite, same run: 16.3k records/s at 5,000 per
+# batch, 20.3k at 10,000, 15.2k at 20,000 (past the page cache). PostgreSQL: 5,000.
+BATCH_SIZE = {"sqlite": 10_000, "postgresql": 5000}
 _sinks: "weakref.WeakSet[StoreSink]" = weakref.WeakSet()
 
 
@@ -49,7 +51,7 @@ class StoreSink:
     """Sink for :class:`~llmwatch.record.CallRecord` batches; see :func:`llmwatch.store.open_sink`."""
 
     def __init__(self, url: str, metrics: StoreMetrics, spool: Spool, *, capture_content: bool = True,
-                 mask_literals: bool = False, max_pending: int = 100_000, batch_size: int = BATCH_SIZE,
+                 mask_literals: bool = False, max_pending: int = 100_000, batch_size: int | None = None,
                  retry_min: float = 0.2, retry_max: float = 5.0, retention: float | None = None) -> None:
         self.url = url
         self.metrics = metrics
@@ -57,7 +59,7 @@ class StoreSink:
         self.capture_content = capture_content
         self.mask_literals = mask_literals
         self.max_pending = max_pending
-        self.batch_size = batch_size
+        self.batch_size = batch_size or BATCH_SIZE["sqlite" if url.startswith("sqlite") else "postgresql"]
         self.retry_min, self.retry_max = retry_min, retry_max
         self.retention = retention
         self._engine: Any = None
@@ -81,6 +83,8 @@ class StoreSink:
         self._next_prune = 0.0
         self._threads: tuple[threading.Thread, ...] = ()
         self._checkpointer: WalCheckpointer | None = None  # SQLite files: see checkpoint.py
+        # SQLite: the writer converts its batches itself (see the module docstring).
+        self._inline = self.url.startswith("sqlite")
         self._pid = os.getpid()
 
     # -- the pipeline side -------------------------------------------------------------------
@@ -95,7 +99,10 @@ class StoreSink:
             self._pending.extend(records)
             if self._converter_idle and records:  # one wake-up, not one per record
                 self._converter_idle = False
-                self._input.notify()
+                if self._inline:
+                    self._cond.notify_all()
+                else:
+                    self._input.notify()
         if not self._closed and (not self._threads or self._pid != os.getpid()):
             self._start()
         if overflow:  # queue full (or closed): straight to disk, in this (pipeline) thread
@@ -150,8 +157,9 @@ class StoreSink:
             if self._threads and self._pid == os.getpid():
                 return
             self._pid = os.getpid()
-            self._threads = (threading.Thread(target=self._convert_loop, name="llmwatch-store-convert", daemon=True),
-                             threading.Thread(target=self._run, name="llmwatch-store-writer", daemon=True))
+            writer = threading.Thread(target=self._run, name="llmwatch-store-writer", daemon=True)
+            self._threads = (writer,) if self._inline else (
+                threading.Thread(target=self._convert_loop, name="llmwatch-store-convert", daemon=True), writer)
             path = db.sqlite_path(self.url)
             self._checkpointer = WalCheckpointer(path) if path else None
             for thread in self._threads:
@@ -184,24 +192,34 @@ class StoreSink:
 
     # -- the writer thread -------------------------------------------------------------------
     def _run(self) -> None:
+        inline = self._inline
         while True:
             with self._cond:
-                while not self._ready and not self._stopped() and not self._retry_due():
+                while not self._has_work() and not self._stopped() and not self._retry_due():
+                    self._converter_idle = inline
                     self._cond.wait(self._wait_time())
-                if not self._ready and self._stopped():
+                self._converter_idle = False
+                if not self._has_work() and self._stopped():
                     return
+                records = [self._pending.popleft() for _ in range(min(self.batch_size, len(self._pending)))] \
+                    if inline else ()
                 batch = self._ready.popleft() if self._ready else Batch([])
                 self._busy = True
                 self._input.notify()  # room for the converter
             try:
+                if records:
+                    batch = self._batch(records)
                 self._handle(batch)
             except Exception:  # noqa: BLE001 - the writer must survive anything
                 log.exception("llmwatch store: unexpected writer failure")
-                self.metrics.drop("writer_error", len(batch))
+                self.metrics.drop("writer_error", len(batch) or len(records))
             finally:
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
+
+    def _has_work(self) -> bool:
+        return bool(self._ready or (self._inline and self._pending))
 
     def _stopped(self) -> bool:
         return self._closed and not self._pending and not self._converting
