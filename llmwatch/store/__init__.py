@@ -62,7 +62,6 @@ def open_sink(config: Any = None, registry: Any = None, *, url: str | None = Non
         retention = parse_duration(retention, "store_retention")
     capture = getattr(config, "store_capture_content", True)
     if "batch_size" not in options and getattr(config, "batch_size", None):
-        floor = BATCH_SIZE["sqlite" if resolved.startswith("sqlite") else "postgresql"]
-        options["batch_size"] = max(floor, int(config.batch_size))
+        options["batch_size"] = max(BATCH_SIZE, int(config.batch_size))
     return StoreSink(resolved, store_metrics(registry), Spool(spool_dir, max_bytes=max_bytes),
                      capture_content=capture, mask_literals=mask_literals, retention=retention, **options)

@@ -41,9 +41,10 @@ log = logging.getLogger("llmwatch.store")
 _READY = 2  # converted batches that may wait for the writer
 # Records per transaction at most (fewer when fewer wait). Each commit writes every index page the
 # batch touched; random keys (trace ids, prompt hashes) put nearly one row on each page, so bigger
-# batches share pages. bench/store_ingest.py, SQLite, same run: 16.3k records/s at 5,000 per
-# batch, 20.3k at 10,000, 15.2k at 20,000 (past the page cache). PostgreSQL: 5,000.
-BATCH_SIZE = {"sqlite": 10_000, "postgresql": 5000}
+# batches share pages. bench/store_ingest.py, records/s, pairs run back to back: SQLite 16.3k at
+# 5,000 per batch, 20.3k at 10,000, 15.2k at 20,000 (past the page cache); PostgreSQL 14.4k at
+# 5,000 vs 16.5k at 10,000, and 10,000 vs 20,000 within noise (13.6k vs 14.3k).
+BATCH_SIZE = 10_000
 _sinks: "weakref.WeakSet[StoreSink]" = weakref.WeakSet()
 
 
@@ -59,7 +60,7 @@ class StoreSink:
         self.capture_content = capture_content
         self.mask_literals = mask_literals
         self.max_pending = max_pending
-        self.batch_size = batch_size or BATCH_SIZE["sqlite" if url.startswith("sqlite") else "postgresql"]
+        self.batch_size = batch_size or BATCH_SIZE
         self.retry_min, self.retry_max = retry_min, retry_max
         self.retention = retention
         self._engine: Any = None
