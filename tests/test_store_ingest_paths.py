@@ -7,11 +7,13 @@ from __future__ import annotations
 import random
 
 from prometheus_client import CollectorRegistry
-from tests.test_store_support import make_record, metric, rows, store_url, write  # noqa: F401
+from tests.test_store_support import create_pg_database, make_record, metric, rows, store_url, write  # noqa: F401
 
 from llmwatch.record import new_record_id
 from llmwatch.store import db, open_sink, rollup
-from llmwatch.store.rows import to_row
+from llmwatch.store.query import Follower
+from llmwatch.store.rows import build_row, to_row
+from llmwatch.store.writer import Batch, insert_batch
 from llmwatch.store.spool import Spool
 
 HOURLY = "SELECT * FROM llmwatch_calls_hourly ORDER BY hour, request_model, provider, operation, prompt_template"
@@ -116,3 +118,24 @@ def test_sqlite_wal_is_checkpointed_off_the_writer_thread(tmp_path):
     assert checkpointer.checkpoints >= 1 and not checkpointer._thread.is_alive()
     assert (tmp_path / "calls.db").stat().st_size > 1_000_000  # 3,000 calls left the WAL
     assert rows(url) == [(3000,)]
+
+
+def test_tail_shows_a_call_whose_smaller_id_commits_after_a_larger_one():
+    """Two writers: row ids are taken at insert, so id 1 can commit after id 2 (PostgreSQL)."""
+    url, drop = create_pg_database()
+    try:
+        engine = db.open_engine(url)
+        early = make_record(record_id=new_record_id(), start_time=1_790_000_000)
+        late = make_record(record_id=new_record_id(), start_time=1_790_010_000)  # another rollup hour
+        follower = Follower(url)
+        with engine.connect() as slow:
+            trans = slow.begin()
+            insert_batch(slow, Batch.fresh([build_row(early)], []))  # takes id 1, not committed yet
+            with engine.begin() as fast:
+                insert_batch(fast, Batch.fresh([build_row(late)], []))  # id 2, committed
+            assert [c.record_id for c in follower.poll()] == [late.record_id]
+            trans.commit()
+        assert [c.record_id for c in follower.poll()] == [early.record_id]
+        assert follower.poll() == [] and not follower.holes
+    finally:
+        drop()

@@ -262,7 +262,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _tail(args: argparse.Namespace) -> int:
-    from llmwatch.store.query import newer_than, query
+    from llmwatch.store.query import Follower, query
     from llmwatch.store.render import write_calls
 
     filters = _filters(args)
@@ -273,13 +273,13 @@ def _tail(args: argparse.Namespace) -> int:
     if not first and args.follow:
         latest = query(args.url, limit=1)
         last = latest[0].id if latest else 0
-    while args.follow:
+    follower = Follower(args.url, after=last, **filters) if args.follow else None
+    while follower is not None:
         time.sleep(args.interval)
-        new = newer_than(last, args.url, **filters)
+        new = follower.poll()
+        for c in new:
+            _print_row(c, args.format)
         if new:
-            for c in new:
-                _print_row(c, args.format)
-            last = new[-1].id
             sys.stdout.flush()
     return 0
 

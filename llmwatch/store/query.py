@@ -284,10 +284,35 @@ def get(record_id: str, url: str | None = None) -> CallDetail:
     return CallDetail(call, notes, trace)
 
 
-def newer_than(row_id: int, url: str | None = None, limit: int = 1000, **filters: Any) -> list[StoredCall]:
-    """Calls stored after row ``row_id`` (oldest first): what ``logs tail -f`` polls."""
-    engine = db.open_engine(url)
-    where = Filters.from_kwargs(dict(filters)).where(backend_for(engine)) + [calls.c.id > row_id]
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(*_READ_COLUMNS).where(*where).order_by(calls.c.id).limit(limit)).fetchall()
-    return [StoredCall.from_row(r) for r in rows]
+class Follower:
+    """What ``logs tail -f`` polls: calls stored since the last :meth:`poll`, oldest id first.
+
+    Row ids are handed out when a row is inserted, not when it commits, so with several writers
+    (PostgreSQL writer threads, several processes) a smaller id can become visible after a larger
+    one. The follower remembers the ids it skipped ("holes") for ``lookback`` ids and picks
+    them up when they commit; holes left by rolled-back inserts age out.
+    """
+
+    def __init__(self, url: str | None = None, after: int = 0, lookback: int = 100_000, **filters: Any) -> None:
+        self.url, self.last, self.lookback = url, after, lookback
+        self.where = Filters.from_kwargs(dict(filters)).where(backend_for(db.open_engine(url)))
+        self.holes: set[int] = set()
+
+    def poll(self, limit: int = 10_000) -> list[StoredCall]:
+        engine = db.open_engine(self.url)
+        with engine.connect() as conn:
+            ids = conn.execute(sa.select(calls.c.id).where(calls.c.id > self.last).order_by(calls.c.id)
+                               .limit(limit)).scalars().all()
+            arrived = conn.execute(sa.select(calls.c.id).where(calls.c.id.in_(sorted(self.holes)))).scalars().all() \
+                if self.holes else []
+            wanted = [calls.c.id.in_(arrived)] if arrived else []
+            if ids:
+                wanted.append(calls.c.id.between(ids[0], ids[-1]))
+            rows = conn.execute(sa.select(*_READ_COLUMNS).where(sa.or_(*wanted), *self.where)
+                                .order_by(calls.c.id)).fetchall() if wanted else []
+        self.holes.difference_update(arrived)
+        if ids:
+            self.holes.update(set(range(self.last + 1, ids[-1])).difference(ids))
+            self.last = ids[-1]
+            self.holes = {i for i in self.holes if i > self.last - self.lookback}
+        return [StoredCall.from_row(r) for r in rows]

@@ -34,9 +34,9 @@ def add_sql(dialect: str, source: str, sign: int = 1) -> str:
     """``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` adding (sign=-1: subtracting) the calls that
     ``source`` yields (a FROM item with the llmwatch_calls columns) to the rollup."""
     if dialect == "postgresql":
-        hour = "(floor(start_time / 3600) * 3600)::bigint"
+        hour, collate = "(floor(start_time / 3600) * 3600)::bigint", ' COLLATE "C"'
     else:
-        hour = "CAST(start_time / 3600 AS INTEGER) * 3600"
+        hour, collate = "CAST(start_time / 3600 AS INTEGER) * 3600", ""  # BINARY: code point order
     bucket = ("CASE " + " ".join(f"WHEN duration <= {b!r} THEN {i}" for i, b in enumerate(LATENCY_BOUNDS))
               + f" ELSE {BUCKETS - 1} END")
     s = "-" if sign < 0 else ""
@@ -49,7 +49,9 @@ def add_sql(dialect: str, source: str, sign: int = 1) -> str:
             f"FROM (SELECT {hour} AS hour, coalesce(request_model, '') AS m, provider AS p, operation AS o, "
             f"coalesce(prompt_template, '') AS t, status, input_tokens, output_tokens, cost_usd, duration, "
             f"{bucket} AS bk FROM {source}) AS x WHERE 1 = 1 GROUP BY hour, m, p, o, t "
-            + _on_conflict(dialect))
+            # Rows are locked in key order, the (code point) order contributions() uses: two
+            # writers upserting the same hours cannot deadlock.
+            f"ORDER BY hour, {', '.join(c + collate for c in 'mpot')}" + _on_conflict(dialect))
 
 
 _COLS = ", ".join(KEY_COLUMNS + SUM_COLUMNS + ("duration_min", "duration_max"))
@@ -103,7 +105,7 @@ def contributions(rows: Iterable[tuple], index: dict[str, int]) -> list[list]:
             g[-2] = d
         elif d > g[-1]:
             g[-1] = d
-    return [[*key, *g] for key, g in groups.items()]
+    return [[*key, *groups[key]] for key in sorted(groups)]  # key order: see add_sql
 
 
 DELETE_EMPTY = f"DELETE FROM {HOURLY} WHERE calls <= 0"

@@ -1,19 +1,21 @@
 """The prompt-log sink: a writer thread that batches call records into SQL, spooling on outage.
 
 ``write()`` (called by the SDK's record pipeline, never on the app's thread) only appends to a
-bounded in-memory queue. With PostgreSQL two threads take it from there: the converter takes
-batches from the queue, redacts them and builds row tuples (``rows.build_row``) with their rollup
-figures, while the writer inserts the last batch; the server works in its own process meanwhile.
+bounded in-memory queue. With PostgreSQL a converter thread takes batches from the queue,
+redacts them and builds row tuples (``rows.build_row``) with their rollup figures, while
+``PG_WRITERS`` writer threads, each with its own connection, insert earlier batches; the server
+does most of the work, in its own processes.
 With SQLite one thread does both: SQLite releases the GIL for every row it inserts and gets it
 back only when a busy converter's switch interval (5 ms) runs out, so two threads took longer
 than one (``bench/store_ingest.py``: ~16k vs ~20k records/s); its WAL checkpoints run on a third
 thread (``checkpoint.py``), in C, without the GIL. At most ``_READY`` converted batches wait, so
 the memory bound stays ``max_pending`` records plus two batches.
 
-All database and spool work stays on the writer thread, so batches reach the database or the
-spool in the order they were queued. When the database is unreachable, locked or full, the batch
-goes to the disk spool and the writer switches to spooling until a retry (with backoff) replays
-the spool in order; only then does it write directly again. Nothing is dropped unless the spool
+All database and spool work happens on the writer threads. When the database is unreachable,
+locked or full, the batch goes to the disk spool and the writers switch to spooling until a retry
+(with backoff) replays the spool in order; only then do they write directly again. One writer at a
+time replays or spools. Every insert skips record ids already stored, so a batch written twice is
+stored once. Nothing is dropped unless the spool
 is full, and each drop is counted in ``llmwatch_store_records_dropped_total{llmwatch_reason=...}``.
 """
 
@@ -45,6 +47,12 @@ _READY = 2  # converted batches that may wait for the writer
 # 5,000 per batch, 20.3k at 10,000, 15.2k at 20,000 (past the page cache); PostgreSQL 14.4k at
 # 5,000 vs 16.5k at 10,000, and 10,000 vs 20,000 within noise (13.6k vs 14.3k).
 BATCH_SIZE = 10_000
+# PostgreSQL writer threads, each with its own connection: the server's work per row (full-text
+# vector, GIN and B-tree upkeep) is what limits one connection, and two server processes use the
+# core the client leaves idle. Same run, pre-converted batches: 15.0k/15.6k records/s with one
+# writer, 22.6k/19.2k with two. Batches may then commit out of id order (``logs tail`` allows
+# for it); each is still stored exactly once.
+PG_WRITERS = 2
 _sinks: "weakref.WeakSet[StoreSink]" = weakref.WeakSet()
 
 
@@ -76,7 +84,9 @@ class StoreSink:
         self._pending: collections.deque[CallRecord] = collections.deque()
         self._ready: collections.deque[Batch] = collections.deque()  # converted batches
         self._converting = False
-        self._busy = False
+        self._busy = 0  # writers inserting a batch
+        self._outage_lock = threading.Lock()
+        self._prune_lock = threading.Lock()
         self._closed = False
         self._outage = self.spool.has_pending()  # leftovers from an earlier run: replay them first
         self._retry_at = 0.0
@@ -158,9 +168,10 @@ class StoreSink:
             if self._threads and self._pid == os.getpid():
                 return
             self._pid = os.getpid()
-            writer = threading.Thread(target=self._run, name="llmwatch-store-writer", daemon=True)
-            self._threads = (writer,) if self._inline else (
-                threading.Thread(target=self._convert_loop, name="llmwatch-store-convert", daemon=True), writer)
+            writers = tuple(threading.Thread(target=self._run, name=f"llmwatch-store-writer-{i}", daemon=True)
+                            for i in range(1 if self._inline else PG_WRITERS))
+            self._threads = writers if self._inline else (
+                threading.Thread(target=self._convert_loop, name="llmwatch-store-convert", daemon=True), *writers)
             path = db.sqlite_path(self.url)
             self._checkpointer = WalCheckpointer(path) if path else None
             for thread in self._threads:
@@ -205,7 +216,7 @@ class StoreSink:
                 records = [self._pending.popleft() for _ in range(min(self.batch_size, len(self._pending)))] \
                     if inline else ()
                 batch = self._ready.popleft() if self._ready else Batch([])
-                self._busy = True
+                self._busy += 1
                 self._input.notify()  # room for the converter
             try:
                 if records:
@@ -216,7 +227,7 @@ class StoreSink:
                 self.metrics.drop("writer_error", len(batch) or len(records))
             finally:
                 with self._cond:
-                    self._busy = False
+                    self._busy -= 1
                     self._cond.notify_all()
 
     def _has_work(self) -> bool:
@@ -234,13 +245,18 @@ class StoreSink:
         return 1.0 if self.retention else 60.0
 
     def _handle(self, batch: Batch) -> None:
-        if self._outage and self._retry_due():
-            self._try_replay()
         if self._outage:
-            self._spool(batch)
-            return
+            # One writer at a time replays or spools, so no segment is written during a replay.
+            with self._outage_lock:
+                if self._retry_due():
+                    self._try_replay()
+                if self._outage:
+                    self._spool(batch)
+                    return
         if batch.rows and not self._insert(batch):
-            self._spool(batch)
+            with self._outage_lock:
+                self._enter_outage()
+                self._spool(batch)
         self._maybe_prune()
 
     def _batch(self, records: Sequence[CallRecord]) -> Batch:
@@ -275,7 +291,6 @@ class StoreSink:
             log.warning("llmwatch store: database write failed (%s); spooling to %s", exc.__class__.__name__,
                         self.spool.dir)
             self.metrics.write_errors.inc()
-            self._enter_outage()
             return False
         if self._checkpointer is not None:
             self._checkpointer.poke()
@@ -330,15 +345,17 @@ class StoreSink:
         log.info("llmwatch store: database back; spool replayed")
 
     def _maybe_prune(self) -> None:
-        if not self.retention or time.monotonic() < self._next_prune:
+        if not self.retention or time.monotonic() < self._next_prune or not self._prune_lock.acquire(False):
             return
-        self._next_prune = time.monotonic() + 3600
-        from llmwatch.store.maintenance import prune
-
         try:
+            self._next_prune = time.monotonic() + 3600
+            from llmwatch.store.maintenance import prune
+
             prune(self._db(), older_than=self.retention)
         except Exception:  # noqa: BLE001
             log.warning("llmwatch store: retention prune failed", exc_info=True)
+        finally:
+            self._prune_lock.release()
 
     def _after_fork_in_child(self) -> None:
         self.spool.after_fork_in_child()
