@@ -1,10 +1,12 @@
 """Prompt-log ingest benchmark: records/s into SQLite and PostgreSQL from one process, and the
 cost of ``StoreSink.write`` (the enqueue) on the caller's thread.
 
-    python bench/store_ingest.py [--records 100000] [--rounds 2] [--pg URL]
+    python bench/store_ingest.py [--records 100000] [--rounds 2] [--prefill 0] [--pg URL]
 
-Rounds alternate SQLite and PostgreSQL (A B A B) so both see the same machine state; the
-PostgreSQL target is a fresh database on the server at 127.0.0.1:5432, dropped at the end.
+Rounds alternate SQLite and PostgreSQL (A B A B) so both see the same machine state. Each round
+writes into a new database (a new SQLite file; a new database on the PostgreSQL server at
+127.0.0.1:5432, dropped afterwards). ``--prefill N`` first writes N records into it, untimed, to
+measure ingest into a log that already holds calls (bigger indexes, fewer cache hits).
 """
 
 from __future__ import annotations
@@ -48,8 +50,11 @@ def records(n: int) -> list[CallRecord]:
     return out
 
 
-def run(url: str, n: int, spool: Path) -> tuple[float, list[int]]:
+def run(url: str, n: int, spool: Path, prefill: int = 0) -> tuple[float, list[int]]:
     sink = open_sink(url=url, registry=CollectorRegistry(), spool_dir=spool)
+    for i in range(0, prefill, 10_000):
+        sink.write(records(min(10_000, prefill - i)))
+        sink.flush()
     recs = records(n)
     lat = []
     t0 = time.perf_counter()
@@ -62,7 +67,7 @@ def run(url: str, n: int, spool: Path) -> tuple[float, list[int]]:
     sink.close()
     with db.open_engine(url).connect() as conn:
         stored = conn.exec_driver_sql("SELECT count(*) FROM llmwatch_calls").scalar_one()
-    assert stored >= n, f"only {stored} of {n} records stored"
+    assert stored == n + prefill, f"{stored} records stored, expected {n + prefill}"
     return n / elapsed, lat
 
 
@@ -71,30 +76,37 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    ap.add_argument("--prefill", type=int, default=0, help="records written (untimed) before each round")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="llmwatch-bench-"))
     admin = sa.create_engine(args.pg, isolation_level="AUTOCOMMIT")
-    name = f"llmwatch_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as c:
-        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    pg_url = sa.engine.make_url(args.pg).set(database=name).render_as_string(hide_password=False)
     results: dict[str, list[float]] = {"sqlite": [], "postgresql": []}
     lats: list[int] = []
-    try:
-        for i in range(args.rounds):
-            for label, url in (("sqlite", f"sqlite:///{tmp}/bench{i}.db"), ("postgresql", pg_url)):
-                rate, lat = run(url, args.records, tmp / f"spool-{label}-{i}")
-                results[label].append(rate)
-                lats += lat
-                print(f"round {i + 1} {label:10} {rate:10,.0f} records/s", flush=True)
-    finally:
-        db.close_engine(pg_url)
-        with admin.connect() as c:
-            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    for i in range(args.rounds):
+        for label in ("sqlite", "postgresql"):
+            if label == "sqlite":
+                url, drop = f"sqlite:///{tmp}/bench{i}.db", None
+            else:
+                name = f"llmwatch_bench_{uuid.uuid4().hex[:8]}"
+                with admin.connect() as c:
+                    c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+                url = sa.engine.make_url(args.pg).set(database=name).render_as_string(hide_password=False)
+                drop = name
+            try:
+                rate, lat = run(url, args.records, tmp / f"spool-{label}-{i}", args.prefill)
+            finally:
+                db.close_engine(url)
+                if drop:
+                    with admin.connect() as c:
+                        c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{drop}" WITH (FORCE)')
+            results[label].append(rate)
+            lats += lat
+            print(f"round {i + 1} {label:10} {rate:10,.0f} records/s", flush=True)
     lats.sort()
     p50, p99 = lats[len(lats) // 2] / 1000, lats[int(len(lats) * 0.99)] / 1000
     s, p = statistics.median(results["sqlite"]), statistics.median(results["postgresql"])
-    print(f"\ningest (median of {args.rounds} rounds, {args.records:,} records each, one process):")
+    into = f"a log already holding {args.prefill:,} calls" if args.prefill else "a new database"
+    print(f"\ningest into {into} (median of {args.rounds} rounds, {args.records:,} records each, one process):")
     print(f"  SQLite      {s:10,.0f} records/s")
     print(f"  PostgreSQL  {p:10,.0f} records/s   (PostgreSQL/SQLite = {p / s:.2f})")
     print(f"  enqueue (StoreSink.write of one record, caller's thread): p50 {p50:.2f} us, p99 {p99:.2f} us")

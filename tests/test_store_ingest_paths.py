@@ -139,3 +139,14 @@ def test_tail_shows_a_call_whose_smaller_id_commits_after_a_larger_one():
         assert follower.poll() == [] and not follower.holes
     finally:
         drop()
+
+
+def test_bursts_with_pauses_between_them_are_all_written(store_url, tmp_path):
+    """Found by the benchmark: a PostgreSQL writer waking up cleared the converter's idle flag, so
+    the next burst never woke the converter and flush() waited forever."""
+    sink = open_sink(url=store_url, registry=CollectorRegistry(), spool_dir=tmp_path / "spool")
+    for _ in range(4):
+        sink.write([make_record(record_id=new_record_id()) for _ in range(200)])
+        assert sink.flush(timeout=20)
+    sink.close()
+    assert rows(store_url) == [(800,)]

@@ -208,9 +208,11 @@ class StoreSink:
         while True:
             with self._cond:
                 while not self._has_work() and not self._stopped() and not self._retry_due():
-                    self._converter_idle = inline
+                    if inline:  # this thread is the converter: write() wakes it
+                        self._converter_idle = True
                     self._cond.wait(self._wait_time())
-                self._converter_idle = False
+                if inline:
+                    self._converter_idle = False
                 if not self._has_work() and self._stopped():
                     return
                 records = [self._pending.popleft() for _ in range(min(self.batch_size, len(self._pending)))] \
