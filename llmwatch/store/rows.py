@@ -152,6 +152,8 @@ def _prompt_and_text(rec: CallRecord, mask_literals: bool) -> tuple[str | None, 
 
 
 _OTHER_TEXT_KEYS = frozenset(("content", "text", "name", "arguments"))
+
+
 def _finite(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
@@ -179,7 +181,8 @@ def encode_json(value: Any) -> str:
     except ValueError:  # a non-finite float (allow_nan=False)
         return _slow_encode(_finite(value))
 
-# The ``llmwatch_calls`` columns a row tuple holds, in order (checked against the model below).
+
+# The ``llmwatch_calls`` columns a row tuple holds, in order (writer.py checks them against the model).
 COLUMNS: tuple[str, ...] = (
     "record_id", "trace_id", "span_id", "parent_span_id", "start_time", "end_time", "duration",
     "time_to_first_chunk", "service_name", "provider", "operation", "request_model", "response_model",
@@ -197,8 +200,10 @@ INDEX = {name: i for i, name in enumerate(COLUMNS)}
 
 def build_row(rec: CallRecord, capture_content: bool = True, mask_literals: bool = False) -> tuple:
     """The ``llmwatch_calls`` row for ``rec`` (already redacted) as a tuple in :data:`COLUMNS`
-    order, JSON columns encoded. Content is left out when ``capture_content`` is false; the prompt
-    hash is kept (it reveals no text). This runs once per stored call, so it is written flat."""
+    order, JSON columns encoded. Content (instructions, messages, search text) is left out when
+    ``capture_content`` is false; the prompt hash (it reveals no text), request parameters and the
+    provider's error message are kept: they say how the call was made and why it failed. This runs
+    once per stored call, so it is written flat."""
     phash, text = _prompt_and_text(rec, mask_literals)
     start = float(rec.start_time)
     end = float(rec.end_time or rec.start_time)
