@@ -57,6 +57,8 @@ class WalCheckpointer:
                     self.checkpoints += 1
                 except sqlite3.Error as exc:  # busy, locked, file gone: the next poke tries again
                     log.debug("llmwatch store: WAL checkpoint skipped (%s)", exc)
+                except Exception:  # noqa: BLE001 - never end the thread: the backstop is slower
+                    log.warning("llmwatch store: WAL checkpoint failed", exc_info=True)
                 self._stop.wait(self.interval)  # commits within the interval share one checkpoint
         finally:
             if conn is not None:
