@@ -150,3 +150,10 @@ def test_bursts_with_pauses_between_them_are_all_written(store_url, tmp_path):
         assert sink.flush(timeout=20)
     sink.close()
     assert rows(store_url) == [(800,)]
+
+
+def test_a_record_the_python_rollup_cannot_sum_is_still_stored_and_rolled_up(store_url, tmp_path):
+    odd = make_record(record_id=new_record_id(), cost_usd="0.25")  # a str from some integration
+    write(store_url, [odd, make_record(record_id=new_record_id())], tmp_path)
+    assert rows(store_url) == [(2,)]
+    assert sum(r[5] for r in rows(store_url, HOURLY)) == 2

@@ -275,7 +275,11 @@ class StoreSink:
             rows.append(row)
             if rec.tags:
                 tags += tag_pairs(row[0], rec.tags)
-        return Batch.fresh(rows, tags)
+        try:
+            return Batch.fresh(rows, tags)
+        except Exception:  # noqa: BLE001 - e.g. a non-numeric cost: the SQL rollup copes, nothing is lost
+            log.warning("llmwatch store: rollup figures not computed; the database sums them", exc_info=True)
+            return Batch(rows, tags)
 
     def _db(self):
         if self._engine is None:
