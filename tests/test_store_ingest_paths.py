@@ -86,7 +86,7 @@ def test_spooled_rows_of_this_and_the_previous_format_replay_with_tags_and_rollu
     old, new = _varied(30, seed=1), _varied(30, seed=2)
     spool_dir = tmp_path / "spool"
     spool = Spool(spool_dir)
-    spool.append([to_row(r) for r in old])  # 0.2's spool lines: dicts of decoded values
+    spool.append([to_row(r) for r in old])  # the earlier spool lines: dicts of decoded values
     spool.close()
     # This version's lines: the sink spools while the database is unreachable.
     _write_via(spool_dir, "postgresql+psycopg://postgres@127.0.0.1:1/none", new)

@@ -84,7 +84,7 @@ class Batch:
     @classmethod
     def replayed(cls, stored: Iterable[Any]) -> "Batch":
         """A batch from the spool: rows as :func:`spool_form` wrote them, or as dicts of decoded
-        values (the spool of versions before 0.3); tags are taken from the rows' tags column."""
+        values (the spool lines written before row tuples); tags are taken from the rows' tags column."""
         rows = [from_spool_form(r) for r in stored]
         tags = [p for r in rows if r[_TAGS_AT] for p in tag_pairs(r[0], json.loads(r[_TAGS_AT]))]
         return cls(rows, tags, None)
