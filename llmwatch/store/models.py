@@ -1,7 +1,7 @@
 """The prompt-log schema: SQLAlchemy Core tables, the shape the Alembic migrations create.
 
 One row per call in ``llmwatch_calls``; tags, scores, flags and feedback live in their own tables
-keyed by the call's ``record_id`` (32 hex digits, a time-ordered UUIDv7), so annotations can be written before or after a
+keyed by the call's ``record_id`` (a uuid4 hex), so annotations can be written before or after a
 call is stored and replays stay idempotent.
 
 Times are stored as Unix epoch seconds (double precision, UTC) so that the same comparisons and
