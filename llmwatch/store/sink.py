@@ -43,13 +43,14 @@ log = logging.getLogger("llmwatch.store")
 _READY = 2  # converted batches that may wait for the writer
 # Records per transaction at most (fewer when fewer wait). Each commit writes every index page the
 # batch touched; random keys (trace ids, prompt hashes) put nearly one row on each page, so bigger
-# batches share pages. bench/store_ingest.py, records/s, pairs run back to back: SQLite 16.3k at
+# batches share pages. bench/store_ingest.py, records/s, pairs run back to back (while record ids
+# were time-ordered, since reverted): SQLite 16.3k at
 # 5,000 per batch, 20.3k at 10,000, 15.2k at 20,000 (past the page cache); PostgreSQL 14.4k at
 # 5,000 vs 16.5k at 10,000, and 10,000 vs 20,000 within noise (13.6k vs 14.3k).
 BATCH_SIZE = 10_000
 # PostgreSQL writer threads, each with its own connection: the server's work per row (full-text
 # vector, GIN and B-tree upkeep) is what limits one connection, and two server processes use the
-# core the client leaves idle. Same run, pre-converted batches: 15.0k/15.6k records/s with one
+# core the client leaves idle. Same run, pre-converted batches (time-ordered ids): 15.0k/15.6k records/s with one
 # writer, 22.6k/19.2k with two. Batches may then commit out of id order (``logs tail`` allows
 # for it); each is still stored exactly once.
 PG_WRITERS = 2
