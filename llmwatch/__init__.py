@@ -23,7 +23,7 @@ def __getattr__(name: str):  # lazy: keep `import llmwatch` cheap and side-effec
 
         return getattr(_runtime, name)
     if name == "context":
-        from llmwatch.request_context import context
+        from llmwatch.tracing.context import context
 
         return context
     if name in _TRACING:

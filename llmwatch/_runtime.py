@@ -94,7 +94,7 @@ def _meter_provider(config: Config, given: Any) -> tuple[Any, bool]:
 def _metrics_server(config: Config, registry: Any, instruments: Any) -> Any:
     if config.prometheus_port is None or not config.prometheus:
         return None
-    from llmwatch.exposition import start_metrics_server
+    from llmwatch.metrics.server import start_metrics_server
 
     try:
         return start_metrics_server(config.prometheus_host, config.prometheus_port, registry)
@@ -161,10 +161,11 @@ def init(
             return _RUNTIME.config
         config = Config.resolve(options)
 
-        from llmwatch import __version__, tokens_worker
+        from llmwatch import __version__
+        from llmwatch.usage import estimates as tokens_worker
         from llmwatch.instrumentation import openai as openai_instr
         from llmwatch.instrumentation.state import State
-        from llmwatch.metrics import Instruments
+        from llmwatch.metrics.instruments import Instruments
         from llmwatch.pipeline import RecordPipeline
 
         tp, owned_tp = _tracer_provider(config, tracer_provider)

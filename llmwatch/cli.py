@@ -12,7 +12,7 @@ import importlib
 import sys
 
 _COMMAND_MODULES = (
-    "llmwatch.simulator",
+    "llmwatch.testing.simulator",
     "llmwatch.demo",
     "llmwatch.store.cli",
     "llmwatch.dashboards_cli",

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         base_url = os.environ["OPENAI_BASE_URL"]
         print(f"==> workload against {base_url} (OPENAI_BASE_URL)")
     else:
-        from llmwatch.simulator import Simulator
+        from llmwatch.testing.simulator import Simulator
 
         sim = Simulator(latency=0.02, chunk_delay=0.005, seed=args.seed).start()
         base_url = sim.base_url

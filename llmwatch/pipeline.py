@@ -24,12 +24,12 @@ import time
 import weakref
 from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
-from llmwatch import content
+from llmwatch.instrumentation import content
 from llmwatch.record import CallRecord, Sink, new_record_id
 
 if TYPE_CHECKING:
     from llmwatch.config import Config
-    from llmwatch.metrics import Instruments
+    from llmwatch.metrics.instruments import Instruments
 
 logger = logging.getLogger("llmwatch")
 

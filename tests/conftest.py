@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from llmwatch.simulator import Simulator
+from llmwatch.testing.simulator import Simulator
 
 
 @pytest.fixture(scope="session")

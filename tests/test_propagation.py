@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import llmwatch
-from llmwatch import propagation
+from llmwatch.tracing import propagation
 from tests.conftest import USER
 from tests.test_tracing import assert_child
 

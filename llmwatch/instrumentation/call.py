@@ -15,10 +15,10 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from llmwatch import content
+from llmwatch.instrumentation import content
 from llmwatch import names as n
 from llmwatch.instrumentation.extract import ResponseInfo, read_response, request_param_attributes
-from llmwatch.request_context import current as _current_context
+from llmwatch.tracing.context import current as _current_context
 from llmwatch.record import STATUS_ERROR, CallRecord
 
 if TYPE_CHECKING:

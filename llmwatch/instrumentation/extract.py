@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from llmwatch import names as n
-from llmwatch.content import responses_finish_reason
+from llmwatch.instrumentation.content import responses_finish_reason
 
 # Request path (relative to base_url, as the SDK passes it) -> (api, gen_ai.operation.name)
 ENDPOINTS: dict[str, tuple[str, str]] = {

@@ -9,7 +9,7 @@ from llmwatch.instrumentation.extract import record_params
 
 if TYPE_CHECKING:
     from llmwatch.config import Config
-    from llmwatch.metrics import Instruments
+    from llmwatch.metrics.instruments import Instruments
     from llmwatch.pipeline import RecordPipeline
 
 # Set while llmwatch itself calls a provider (e.g. the moderation scorer): those calls are not

@@ -13,7 +13,7 @@ a tool -> ``execute_tool {name}`` with ``gen_ai.tool.call.id``, a retriever -> `
 {name}``, a chat model / LLM -> ``chat {model}`` with the tokens of its result. The run's span is
 made current while it runs, so an instrumented ``openai`` call inside (``ChatOpenAI``, or your
 own runnable calling the client) nests beneath it; the model run then only wraps that call and
-does not count its tokens a second time (see :mod:`llmwatch.spans`).
+does not count its tokens a second time (see :mod:`llmwatch.tracing.parent_spans`).
 
 The handler runs inline (``run_inline``) so that it sees the caller's context under ``ainvoke``
 and ``astream``; it never raises into LangChain.
@@ -29,7 +29,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from opentelemetry import trace
 
 from llmwatch import names as n
-from llmwatch.spans import LLMUsage, Node, detach_run
+from llmwatch.tracing.parent_spans import LLMUsage, Node, detach_run
 
 _RUNS: dict[UUID, tuple[Node, Any]] = {}  # run id -> (node, context token); shared by every handler
 _VAR: contextvars.ContextVar[Any] | None = None

@@ -24,7 +24,7 @@ from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.span_handlers import BaseSpanHandler
 
 from llmwatch import names as n
-from llmwatch.spans import LLMUsage, Node, detach_run
+from llmwatch.tracing.parent_spans import LLMUsage, Node, detach_run
 
 _OPEN: dict[str, tuple[Node, Any]] = {}
 _HANDLER: "LlmwatchSpanHandler | None" = None
@@ -133,7 +133,7 @@ class LlmwatchSpanHandler(BaseSpanHandler[Any]):
 def _inside_same_llm(parent_id: str | None, llm: LLMUsage) -> bool:
     from opentelemetry import trace
 
-    from llmwatch import rollup
+    from llmwatch.tracing import rollup
 
     current = rollup.lookup(trace.get_current_span().get_span_context().span_id)
     return current is not None and current.llm is not None and current.llm.op == llm.op \

@@ -13,7 +13,7 @@ import time
 from typing import Any, Callable, Sequence
 
 from llmwatch import names as n
-from llmwatch.metrics import _Family
+from llmwatch.metrics.instruments import _Family
 from llmwatch.scoring.base import Evaluation, Item
 
 EVENT_NAME = n.EVENT_GEN_AI_EVALUATION_RESULT

@@ -6,7 +6,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from llmwatch.store import db, rollup
+from llmwatch.store import db
+from llmwatch.store import hourly as rollup
 from llmwatch.store.backends import backend_for
 from llmwatch.store.models import calls, calls_hourly
 from llmwatch.store.query import Filters, QueryError, _READ_COLUMNS, _glob, _time, resolve_id
@@ -38,7 +39,7 @@ def aggregate(url: str | None = None, *, by: str = "model", exact: bool = False,
     ``source`` is ``"hourly rollup"`` when grouping by model/provider/operation/template with only
     time/model/provider/operation/template filters and a window of at least one whole hour: whole
     hours come from the rollup, the partial hours at the edges from the calls; counts, tokens and
-    costs are exact, percentiles bucket-interpolated (see :mod:`llmwatch.store.rollup`).
+    costs are exact, percentiles bucket-interpolated (see :mod:`llmwatch.store.hourly`).
     Otherwise, or with ``exact=True``, everything is computed from the calls (``"exact"``).
 
     >>> aggregate(since="1d", by="model")  # doctest: +SKIP

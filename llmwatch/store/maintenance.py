@@ -7,7 +7,7 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from llmwatch.store import rollup
+from llmwatch.store import hourly as rollup
 from llmwatch.store.models import call_tags, calls, feedback, flags, scores
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from llmwatch.store.rollup import BUCKET_COLUMNS
+from llmwatch.store.hourly import BUCKET_COLUMNS
 
 metadata = sa.MetaData()
 
@@ -112,7 +112,7 @@ feedback = sa.Table(
     sa.Column("created_at", sa.Float(precision=53), nullable=False),
 )
 
-# Added by revision 0003: the hourly rollup that ``stats`` reads (see llmwatch.store.rollup).
+# Added by revision 0003: the hourly rollup that ``stats`` reads (see llmwatch.store.hourly).
 # Key columns hold '' for a missing model/template (NULLs would never conflict in the upsert).
 calls_hourly = sa.Table(
     "llmwatch_calls_hourly", metadata,

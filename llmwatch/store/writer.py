@@ -29,7 +29,7 @@ from typing import Any, Iterable, Sequence
 
 import sqlalchemy as sa
 
-from llmwatch.store import rollup
+from llmwatch.store import hourly as rollup
 from llmwatch.store.models import calls
 from llmwatch.store.rows import COLUMNS, INDEX, JSON_COLUMNS, encode_json, tag_pairs
 

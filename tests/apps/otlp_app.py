@@ -17,7 +17,7 @@ import openai
 from opentelemetry import trace
 
 import llmwatch
-from llmwatch.simulator import Simulator
+from llmwatch.testing.simulator import Simulator
 
 MODEL = "gpt-4o-mini"
 MESSAGES = [{"role": "user", "content": "How do retries affect latency?"}]

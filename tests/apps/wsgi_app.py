@@ -20,7 +20,7 @@ import openai
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 import llmwatch
-from llmwatch.exposition import serving_registry
+from llmwatch.metrics.server import serving_registry
 
 if os.environ.get("LLMWATCH_INIT_AT_IMPORT") == "1":
     llmwatch.init(store=False, prometheus_port=None)

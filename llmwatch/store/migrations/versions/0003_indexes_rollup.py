@@ -26,7 +26,7 @@ depends_on = None
 
 T = "llmwatch_calls"
 HOURLY = "llmwatch_calls_hourly"
-# Frozen copy of llmwatch.store.rollup (migrations must not follow later code changes).
+# Frozen copy of llmwatch.store.hourly (migrations must not follow later code changes).
 BOUNDS = tuple(round(10 ** (k / 8), 6) for k in range(-20, 21))
 BUCKETS = len(BOUNDS) + 1
 BUCKET_COLUMNS = tuple(f"h{i:02d}" for i in range(BUCKETS))

@@ -23,7 +23,7 @@ as a decorator (bare or with arguments) on plain functions, coroutines, generato
 generators, and as a ``with`` / ``async with`` block.
 
 Parents survive ``asyncio.gather`` and tasks (context variables are copied into tasks),
-``ThreadPoolExecutor`` (patched by ``init()``, see :mod:`llmwatch.propagation`), and generators:
+``ThreadPoolExecutor`` (patched by ``init()``, see :mod:`llmwatch.tracing.propagation`), and generators:
 a decorated generator keeps the context it was *created* in, so the LLM calls inside it nest
 under its span even when another task, thread or framework consumes it later — and its span never
 leaks into the consumer's context between items. Before ``init()`` (and after ``shutdown()``)
@@ -39,7 +39,7 @@ import types
 from typing import Any, Callable
 
 from llmwatch import names as n
-from llmwatch.spans import Node, detach
+from llmwatch.tracing.parent_spans import Node, detach
 
 _STATE: Any = None  # the running State while init() is in effect
 
@@ -353,7 +353,8 @@ def _on_init(state: Any) -> None:
     """init(): spans on, roll-ups fed by every instrumented call, pool threads carry context,
     LangChain and LlamaIndex hooked as soon as (or if ever) they are imported."""
     global _IMPORT_HOOKS_SET
-    from llmwatch import propagation, rollup
+    from llmwatch.tracing import propagation
+    from llmwatch.tracing import rollup
 
     state.record_enrichers.append(rollup.record_enricher)
     propagation.patch()
@@ -376,7 +377,7 @@ def _on_init(state: Any) -> None:
 def _on_shutdown() -> None:
     import sys
 
-    from llmwatch import propagation
+    from llmwatch.tracing import propagation
 
     disable()
     propagation.unpatch()

@@ -17,7 +17,7 @@ estimate picks a counter per encoding, once, behind one seam (:class:`_Counter`)
 Counts use ``encode_ordinary``: text that happens to spell ``<|endoftext|>`` is ordinary text to
 the API, and must never make an estimate raise.
 
-    >>> from llmwatch.tokens import estimate_text
+    >>> from llmwatch.usage.tokens import estimate_text
     >>> estimate_text("hello world", "gpt-4o")
     Estimate(tokens=2, encoding='o200k_base', exact=False, assumed_encoding=False)
 """
@@ -95,7 +95,7 @@ class Estimate:
 
 
 def _normalise(model: str) -> str:
-    # "openai/gpt-4o", "azure/gpt-4o" -> "gpt-4o" (same rule as llmwatch.pricing)
+    # "openai/gpt-4o", "azure/gpt-4o" -> "gpt-4o" (same rule as llmwatch.usage.pricing)
     name = model.strip().lower()
     return name.rsplit("/", 1)[1] if "/" in name else name
 

@@ -23,7 +23,7 @@ from prometheus_client import CollectorRegistry, PlatformCollector, ProcessColle
 
 from llmwatch import names as n
 from llmwatch.daemon.config import AgentConfig
-from llmwatch.metrics import prometheus_metric
+from llmwatch.metrics.instruments import prometheus_metric
 
 logger = logging.getLogger("llmwatch.agent")
 

@@ -22,7 +22,7 @@ _GENERATIVE_APIS = ("chat", "responses", "completions")
 def load_prices(config: Any, instruments: Any) -> Any:
     """The price table (bundled + the user's override file). A bad user file fails ``init()``."""
     try:
-        from llmwatch.pricing import PriceTable
+        from llmwatch.usage.pricing import PriceTable
     except ImportError:  # pragma: no cover - shipped with the package
         return None
     return PriceTable.load(config.price_file)
@@ -53,7 +53,7 @@ class Estimator:
             return
         api = (record.request_params or {}).get("api")
         model = record.response_model or record.request_model
-        from llmwatch import tokens
+        from llmwatch.usage import tokens
 
         estimated = False
         if record.input_tokens is None and isinstance(record.raw_request, dict):

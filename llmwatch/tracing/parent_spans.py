@@ -26,9 +26,9 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from llmwatch import names as n
-from llmwatch import rollup
+from llmwatch.tracing import rollup
 from llmwatch.record import STATUS_ERROR, CallRecord
-from llmwatch.request_context import current as _current_context
+from llmwatch.tracing.context import current as _current_context
 
 if TYPE_CHECKING:
     from llmwatch.instrumentation.state import State

@@ -1,0 +1,1 @@
+"""Metrics: the Prometheus/OTel instruments every call records, and the ``/metrics`` server."""
