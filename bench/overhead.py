@@ -36,7 +36,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 from prometheus_client import CollectorRegistry
 
 import llmwatch
-from llmwatch import _runtime, tracing
+from llmwatch import _runtime
+from llmwatch.tracing import decorators as tracing
 from llmwatch.instrumentation import openai as openai_instr
 
 

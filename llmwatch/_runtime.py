@@ -1,4 +1,10 @@
-"""``init()`` and ``shutdown()``: wire config, providers, metrics, pipeline and patches together."""
+"""``init()`` and ``shutdown()``: what llmwatch starts, in order, and how it stops.
+
+``init()`` reads top to bottom: config, OTel providers, instruments, prices, the one redaction,
+the record pipeline, the prompt-log store, the openai patch, then each optional feature (tracing
+and integrations, GPU sampling, scoring) by calling its ``start``; then ``/metrics``.
+``shutdown()`` stops them in reverse. Nothing registers itself at import time.
+"""
 
 from __future__ import annotations
 
@@ -16,16 +22,12 @@ logger = logging.getLogger("llmwatch")
 _LOCK = threading.RLock()
 _RUNTIME: "_Runtime | None" = None
 
-# Extensions: (on_init(state), on_shutdown()) pairs, run by init() after the openai patch and by
-# shutdown() before the pipeline drains. A module appends its pair when imported; init() imports
-# EXTENSION_MODULES first, so theirs run even if the app never imported them.
-HOOKS: list[tuple[Callable[[Any], None], Callable[[], None]]] = []
-EXTENSION_MODULES = ("llmwatch.tracing", "llmwatch.gpu.sampler", "llmwatch.scoring.worker")
-
-
 class _Runtime:
+    """What ``init()`` started, kept for ``flush()`` and ``shutdown()``."""
+
     def __init__(self, config: Config, tracer_provider: Any, owned_tracer_provider: bool, meter_provider: Any,
-                 owned_meter_provider: bool, instruments: Any, pipeline: Any, metrics_server: Any) -> None:
+                 owned_meter_provider: bool, instruments: Any, pipeline: Any, metrics_server: Any,
+                 stops: list[tuple[str, Callable[[], None]]]) -> None:
         self.config = config
         self.tracer_provider = tracer_provider
         self.owned_tracer_provider = owned_tracer_provider
@@ -34,6 +36,7 @@ class _Runtime:
         self.instruments = instruments
         self.pipeline = pipeline
         self.metrics_server = metrics_server
+        self.stops = stops  # (feature, stop) in start order; shutdown() runs them in reverse
 
 
 def _otlp_env(signal: str) -> bool:
@@ -110,7 +113,8 @@ def _metrics_server(config: Config, registry: Any, instruments: Any) -> Any:
         return None
 
 
-def _open_store(config: Config, registry: Any, instruments: Any) -> Sink | None:
+def _open_store(config: Config, registry: Any, instruments: Any, redaction: Any) -> Sink | None:
+    """The prompt log, or None when ``store=False`` (or the store cannot start: counted, logged)."""
     if not config.store:
         return None
     try:
@@ -118,25 +122,25 @@ def _open_store(config: Config, registry: Any, instruments: Any) -> Sink | None:
     except ImportError:
         return None
     try:
-        return open_sink(config, registry=registry)
-    except Exception as exc:  # noqa: BLE001 - a bad store must not stop the app from starting
+        return open_sink(config, registry=registry, redactor=redaction.for_store if redaction is not None else None)
+    except Exception as exc:  # noqa: BLE001 - a database problem must not stop the app from starting
         instruments.internal_error("store_open", exc)
         logger.warning("llmwatch: prompt-log store unavailable (%s); calls are still traced and measured", exc)
         return None
 
 
-def _run_hooks(which: int, state: Any, instruments: Any) -> None:
-    if which == 0:
-        import importlib
-
-        for module in EXTENSION_MODULES:
-            importlib.import_module(module)
-    for hook in list(HOOKS):
-        try:
-            hook[which](state) if which == 0 else hook[which]()
-        except Exception as exc:  # noqa: BLE001 - an extension must not stop the app (or shutdown)
-            instruments.internal_error("extension", exc)
-            logger.warning("llmwatch: extension hook %r failed: %s", hook[which], exc)
+def _start(name: str, start: Callable[[], Callable[[], None] | None], instruments: Any,
+           stops: list[tuple[str, Callable[[], None]]]) -> None:
+    """Start one feature; it returns its stop function (None: not enabled). A failure to start is
+    counted and logged, never raised into the app."""
+    try:
+        stop = start()
+    except Exception as exc:  # noqa: BLE001 - a feature must not stop the app from starting
+        instruments.internal_error(f"start_{name}", exc)
+        logger.warning("llmwatch: %s could not start: %s", name, exc)
+        return
+    if stop is not None:
+        stops.append((name, stop))
 
 
 def init(
@@ -162,28 +166,41 @@ def init(
         config = Config.resolve(options)
 
         from llmwatch import __version__
-        from llmwatch.usage import estimates as tokens_worker
+        from llmwatch.gpu import sampler as gpu_sampler
         from llmwatch.instrumentation import openai as openai_instr
         from llmwatch.instrumentation.state import State
         from llmwatch.metrics.instruments import Instruments
         from llmwatch.pipeline import RecordPipeline
+        from llmwatch.scoring import worker as scoring
+        from llmwatch.scoring.redaction import Redaction
+        from llmwatch.scoring.report import QualityMetrics
+        from llmwatch.tracing import feature as tracing
+        from llmwatch.usage.estimates import Estimator
+        from llmwatch.usage.pricing import PriceTable
 
         tp, owned_tp = _tracer_provider(config, tracer_provider)
         mp, owned_mp = _meter_provider(config, meter_provider)
         meter = mp.get_meter("llmwatch") if mp is not None else None
         instruments = Instruments(registry=registry, meter=meter, prometheus=config.prometheus)
-        prices = tokens_worker.load_prices(config, instruments)
-        estimator = tokens_worker.Estimator(instruments, prices) if config.estimate_tokens else None
-        pipeline = RecordPipeline(config, instruments, sinks=list(sinks), estimator=estimator)
-        store = _open_store(config, registry, instruments)
+        quality = (QualityMetrics(registry, meter, config.prometheus) if (config.redact or config.scorers)
+                   else None)
+        prices = PriceTable.load(config.price_file)  # a bad user file fails init(), like any option
+        redaction = Redaction.from_config(config, quality.redacted if quality is not None else None)
+        pipeline = RecordPipeline(config, instruments, sinks=list(sinks),
+                                  processors=[redaction] if redaction is not None else [],
+                                  estimator=Estimator(instruments, prices) if config.estimate_tokens else None)
+        store = _open_store(config, registry, instruments, redaction)
         if store is not None:
             pipeline.add_sink(store)
-        tracer = tp.get_tracer("llmwatch", __version__)
-        state = State(config, tracer, instruments, pipeline, prices)
+        state = State(config, tp.get_tracer("llmwatch", __version__), instruments, pipeline, prices, redaction)
         openai_instr.instrument(state)
-        _run_hooks(0, state, instruments)
+
+        stops: list[tuple[str, Callable[[], None]]] = [("openai", openai_instr.uninstrument)]
+        _start("tracing", lambda: tracing.start(state), instruments, stops)
+        _start("gpu", lambda: gpu_sampler.start(state), instruments, stops)
+        _start("scoring", lambda: scoring.start(state, quality), instruments, stops)
         server = _metrics_server(config, registry, instruments)
-        _RUNTIME = _Runtime(config, tp, owned_tp, mp, owned_mp, instruments, pipeline, server)
+        _RUNTIME = _Runtime(config, tp, owned_tp, mp, owned_mp, instruments, pipeline, server, stops)
         return config
 
 
@@ -210,10 +227,13 @@ def shutdown(timeout: float = 10.0) -> None:
         if rt is None:
             return
         _RUNTIME = None
-        from llmwatch.instrumentation import openai as openai_instr
-
-        openai_instr.uninstrument()
-        _run_hooks(1, None, rt.instruments)
+        # Features stop in reverse: the GPU ring buffer and scorer lanes before the pipeline drains
+        # (the last calls' enrichers still read the buffer), the openai patch last of them.
+        for name, stop in reversed(rt.stops):
+            try:
+                stop()
+            except Exception as exc:  # noqa: BLE001 - shutdown must finish
+                rt.instruments.internal_error(f"stop_{name}", exc)
         rt.pipeline.shutdown(timeout)
         if rt.metrics_server is not None:
             try:

@@ -87,6 +87,9 @@ OP_MODERATION = "moderation"  # not in semconv's list; the spec allows custom va
 PROVIDER_OPENAI = "openai"
 PROVIDER_AZURE_OPENAI = "azure.ai.openai"
 
+# The quality & safety scorers, by the name options, the CLI and metrics use.
+SCORER_NAMES = ("toxicity", "moderation", "injection", "pii", "validation")
+
 TOKEN_TYPE_INPUT = "input"
 TOKEN_TYPE_OUTPUT = "output"
 
@@ -282,6 +285,7 @@ STORE_METRICS: tuple[MetricSpec, ...] = (
 LLMWATCH_DIRECTION = "llmwatch.direction"  # "input" (prompt) | "output" (completion)
 LLMWATCH_CATEGORY = "llmwatch.category"  # scorer/moderation category, e.g. "toxicity", "hate"
 LLMWATCH_DETECTOR = "llmwatch.detector"  # which detector fired, e.g. "heuristic", "classifier"
+LLMWATCH_RESPONSE_ANOMALY = "llmwatch.response.anomaly"  # what in a 200 response had an unexpected shape
 LLMWATCH_REDACTION_KIND = "llmwatch.redaction.kind"  # "email" | "phone" | "credit_card" | ...
 LLMWATCH_VALIDATOR = "llmwatch.validator"  # e.g. "json_schema", "regex", "max_length"
 LLMWATCH_FEEDBACK_KIND = "llmwatch.feedback.kind"  # e.g. "thumbs", "rating"

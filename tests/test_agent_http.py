@@ -223,7 +223,7 @@ def test_refuses_to_start_without_a_token_unless_bound_to_loopback(tmp_path):
 
 @pytest.mark.parametrize("toml, env, needle", [
     ("port = 70000\n", {}, "'port'"),
-    ("colour = 1\n", {}, "unknown key(s) colour"),
+    ("colour = 1\n", {}, "unknown option(s) colour"),
     ("retention = \"a while\"\n", {}, "'retention'"),
     ("gpu_source = \"amd\"\n", {}, "'gpu_source'"),
     ("port = [\n", {}, "not valid TOML"),

@@ -68,7 +68,7 @@ def _state(rt):
         pipeline = rt.pipeline
         instruments = rt.instruments
         tracer = None
-        content_redactor = None
+        redactor = None
 
     return _S()
 

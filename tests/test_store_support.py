@@ -86,7 +86,10 @@ def make_record(**kw) -> CallRecord:
 
 
 def write(url: str, records, tmp_path, **options) -> object:
-    """Write ``records`` through a real sink and close it; returns the sink (for its metrics)."""
+    """Write ``records`` through a real sink and close it; returns the sink (for its metrics).
+
+    Test records are often months old: retention is off unless a test asks for it."""
+    options.setdefault("retention", "none")
     sink = open_sink(url=url, registry=CollectorRegistry(), spool_dir=tmp_path / f"spool-{uuid.uuid4().hex[:6]}",
                      **options)
     sink.write(list(records))

@@ -11,7 +11,6 @@ from tests.test_store_support import make_record, metric, rows, store_url, write
 from llmwatch import logs
 from llmwatch.config import Config
 from llmwatch.store import open_sink
-from llmwatch.store.redaction import register_redactor, unregister_redactor
 from llmwatch.store.rows import prompt_hash
 
 
@@ -60,17 +59,13 @@ def test_content_capture_off_keeps_no_prompt_or_output(store_url, tmp_path):
     assert logs.count(store_url, text="secret") == 0
 
 
-def test_redaction_hook_runs_before_anything_is_stored(store_url, tmp_path):
+def test_the_sinks_redactor_runs_before_anything_is_stored(store_url, tmp_path):
     def mask(rec):
         msgs = [{"role": m["role"], "parts": [{"type": "text", "content": "[REDACTED]"}]} for m in rec.input_messages]
         return dataclasses.replace(rec, input_messages=msgs)
 
-    register_redactor(mask)
-    try:
-        rec = make_record(prompt="call me at 555-0100")
-        write(store_url, [rec], tmp_path)
-    finally:
-        unregister_redactor(mask)
+    rec = make_record(prompt="call me at 555-0100")
+    write(store_url, [rec], tmp_path, redactor=mask)
     call = logs.get(rec.record_id, url=store_url).call
     assert "555" not in json.dumps(call.input_messages)
     assert rec.input_messages[0]["parts"][0]["content"] == "call me at 555-0100"  # shared record untouched

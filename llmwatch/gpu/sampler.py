@@ -28,7 +28,7 @@ import logging
 import math
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 from llmwatch import names as n
 from llmwatch.gpu.source import GpuSource, GpuUnavailable
@@ -143,28 +143,14 @@ def source_for_sdk() -> GpuSource:
     return open_source("nvml")
 
 
-def _on_init(state: Any) -> None:
+def start(state: Any) -> Callable[[], None] | None:
+    """``init(gpu=True)``: sample the GPUs and put each call's figures on its span; returns the
+    sampler's stop (its ring buffer stays readable for the last calls' enrichers)."""
     config = state.config
-    if not getattr(config, "gpu", False):
-        return
+    if not config.gpu:
+        return None
     sampler = GpuSampler(source_for_sdk(), interval=config.gpu_sample_interval)
-    if sampler.start():
-        _ACTIVE.append(sampler)
-        state.span_enrichers.append(sampler.enrich)
-
-
-def _on_shutdown() -> None:
-    # Runs before the pipeline drains: the ring buffer stays readable for the last calls' enrichers.
-    while _ACTIVE:
-        _ACTIVE.pop().stop()
-
-
-def _register() -> None:
-    from llmwatch import _runtime
-
-    hooks = getattr(_runtime, "HOOKS", None)
-    if hooks is not None and not any(h[0] is _on_init for h in hooks):
-        hooks.append((_on_init, _on_shutdown))
-
-
-_register()
+    if not sampler.start():
+        return None
+    state.span_enrichers.append(sampler.enrich)
+    return sampler.stop

@@ -18,12 +18,16 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from llmwatch.instrumentation import content
 from llmwatch import names as n
 from llmwatch.instrumentation.extract import ResponseInfo, read_response, request_param_attributes
+from llmwatch.instrumentation.finish import cost_attributes, measure
 from llmwatch.tracing.context import current as _current_context
 from llmwatch.record import STATUS_ERROR, CallRecord
+from llmwatch.usage.pricing import CallCost, price
 
 if TYPE_CHECKING:
     from llmwatch.instrumentation.state import State
 
+# APIs billed on input tokens only (no output price to need).
+_INPUT_BILLED = ("embeddings", "moderations")
 _perf = time.perf_counter
 _now = time.time
 
@@ -216,106 +220,107 @@ class Call:
 
     # ------------------------------------------------------------------ completion (worker thread)
     def complete(self) -> CallRecord | None:
-        """Read the response, set span attributes, end the span, record metrics; return the record."""
-        response = self.response
-        error = self.error
+        """The one finish point: read the outcome, price it, describe it on the span, end the span,
+        record the metrics, build the record.
+
+        Each step is guarded on its own: a response of an unexpected shape still ends the span
+        exactly once and still yields the call's record — with what could be read, its usage
+        unknown, and the anomaly counted (``llmwatch_internal_errors_total{llmwatch_component=
+        "response_shape"}``)."""
+        response, error = self.response, self.error
         self.response = self.error = None
-        duration = self.duration
-        state = self.state
-        span = self.span
-        error_type = ""
+        info = self._read(response)
+        error_type = _error_type(error) if error is not None else ""
+        cost = price(self.state.prices, info.model, self.request_model, info.input_tokens, info.output_tokens,
+                     info.cached_tokens, failed=error is not None, needs_output=self.api not in _INPUT_BILLED)
+        self._end_span(self._attributes(info, error_type, cost, response), error)
+        self._measure(info, error_type, cost)
+        return self._build_record(info, error, error_type, cost, response)
+
+    def _read(self, response: Any) -> ResponseInfo:
         try:
             if response is not None:
-                self.info = read_response(self.api, response)
+                info = read_response(self.api, response)
             elif self.chunks is not None:
                 self._read_chunks()
-            info = self.info
-            attrs: dict[str, Any] = request_param_attributes(self.api, self.body)
-            if info is not None:
-                if info.model:
-                    attrs[n.GEN_AI_RESPONSE_MODEL] = info.model
-                if info.id:
-                    attrs[n.GEN_AI_RESPONSE_ID] = info.id
-                if info.finish_reasons:
-                    attrs[n.GEN_AI_RESPONSE_FINISH_REASONS] = info.finish_reasons
-                if info.input_tokens is not None:
-                    attrs[n.GEN_AI_USAGE_INPUT_TOKENS] = info.input_tokens
-                if info.output_tokens is not None:
-                    attrs[n.GEN_AI_USAGE_OUTPUT_TOKENS] = info.output_tokens
-                if info.cached_tokens:
-                    attrs[n.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = info.cached_tokens
-                if info.reasoning_tokens:
-                    attrs[n.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = info.reasoning_tokens
-                if info.dimensions is not None:
-                    attrs[n.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = info.dimensions
-                if info.flagged is not None:
-                    attrs[n.LLMWATCH_MODERATION_FLAGGED] = info.flagged
-                if info.attrs:
-                    attrs.update(info.attrs)
+                info = self.info or ResponseInfo()
             else:
                 info = ResponseInfo()
+        except Exception as exc:  # noqa: BLE001 - a body of an unexpected shape: keep what was read
+            info = self.info or ResponseInfo()
+            info.anomaly = f"{type(exc).__name__}: {exc}"[:200]
+        self.info = info
+        if info.anomaly is not None:
+            self.state.instruments.internal_error("response_shape", ValueError(info.anomaly))
+        return info
+
+    def _attributes(self, info: ResponseInfo, error_type: str, cost: CallCost, response: Any) -> dict[str, Any]:
+        attrs: dict[str, Any] = {}
+        try:
+            attrs.update(request_param_attributes(self.api, self.body))
+            info.span_attributes(attrs)
             if self.streamed:
                 attrs[n.LLMWATCH_STREAM_CHUNKS] = len(self.chunk_times or ())
                 if self.ttfc is not None:
                     attrs[n.LLMWATCH_TIME_TO_FIRST_CHUNK] = self.ttfc
                 if self.abandoned:
                     attrs[n.LLMWATCH_STREAM_ABANDONED] = True
-            if error is not None:
-                error_type = _error_type(error)
+            if error_type:
                 attrs[n.ERROR_TYPE] = error_type
-            resp_model = info.model or ""
-            req_model = self.request_model or ""
-            cost = None
-            priced = error is None and info.input_tokens is not None and (
-                info.output_tokens is not None or self.api in ("embeddings", "moderations"))
-            if priced and state.prices is not None:
-                cost = state.prices.cost(info.model or req_model, info.input_tokens, info.output_tokens or 0,
-                                         info.cached_tokens or 0)
-                if cost is None and info.model and req_model and info.model != req_model:
-                    cost = state.prices.cost(req_model, info.input_tokens, info.output_tokens or 0,
-                                             info.cached_tokens or 0)
-                if cost is not None:
-                    attrs[n.LLMWATCH_COST_USD] = cost
-                else:
-                    attrs[n.LLMWATCH_COST_UNKNOWN] = True
-            if state.capture_content and span.is_recording():
+            cost_attributes(attrs, cost)
+            state = self.state
+            if state.capture_content and self.span.is_recording():
                 self._content_attributes(attrs, response)
             for enrich in state.span_enrichers:
                 try:
                     enrich(self, attrs)
                 except Exception as exc:  # noqa: BLE001
                     state.instruments.internal_error("span_enricher", exc)
+        except Exception as exc:  # noqa: BLE001
+            self.state.instruments.internal_error("span_attributes", exc)
+        return attrs
+
+    def _end_span(self, attrs: dict[str, Any], error: BaseException | None) -> None:
+        span = self.span
+        try:
             if error is not None:
-                redactor = state.content_redactor
+                redactor = self.state.redactor
+                message = str(error) if redactor is None else redactor.text(str(error))
+                span.set_status(Status(StatusCode.ERROR, message[:512]))
                 if redactor is None:
-                    span.set_status(Status(StatusCode.ERROR, str(error)[:512]))
                     span.record_exception(error)
                 else:
-                    message = redactor.text(str(error))[0]
-                    span.set_status(Status(StatusCode.ERROR, message[:512]))
-                    span.record_exception(error, attributes={"exception.message": message,
-                                                             "exception.stacktrace": redactor.text(
-                                                                 _stacktrace(error))[0]})
+                    span.record_exception(error, attributes={
+                        "exception.message": message, "exception.stacktrace": redactor.text(_stacktrace(error))})
             span.set_attributes(attrs)
+        except Exception as exc:  # noqa: BLE001
+            self.state.instruments.internal_error("span_end", exc)
+        try:
             span.end(end_time=self.end_ns)
-            state.instruments.call(self.op, self.provider, req_model, resp_model, error_type, duration,
-                                   info.input_tokens, info.output_tokens, self.ttfc)
-            if priced:
-                state.instruments.priced(self.provider, req_model, resp_model, cost, False)
-            record = self._record(span, info, duration, error, error_type, cost, response)
-            for enrich_record in state.record_enrichers:
-                try:
-                    enrich_record(self, record)
-                except Exception as exc:  # noqa: BLE001
-                    state.instruments.internal_error("record_enricher", exc)
-            return record
-        except Exception as exc:  # noqa: BLE001 - telemetry must never break the app
-            state.instruments.internal_error("complete", exc)
-            try:  # a span must end even when reading the response failed
-                span.end(end_time=self.end_ns)
-            except Exception:  # noqa: BLE001
-                pass
+        except Exception as exc:  # noqa: BLE001
+            self.state.instruments.internal_error("span_end", exc)
+
+    def _measure(self, info: ResponseInfo, error_type: str, cost: CallCost) -> None:
+        try:
+            measure(self.state.instruments, self.op, self.provider, self.request_model, info.model, error_type,
+                    self.duration, info.input_tokens, info.output_tokens, self.ttfc, cost)
+        except Exception as exc:  # noqa: BLE001
+            self.state.instruments.internal_error("metrics", exc)
+
+    def _build_record(self, info: ResponseInfo, error: BaseException | None, error_type: str, cost: CallCost,
+                      response: Any) -> CallRecord | None:
+        state = self.state
+        try:
+            record = self._record(self.span, info, self.duration, error, error_type, cost.usd, response)
+        except Exception as exc:  # noqa: BLE001
+            state.instruments.internal_error("record", exc)
             return None
+        for enrich_record in state.record_enrichers:
+            try:
+                enrich_record(self, record)
+            except Exception as exc:  # noqa: BLE001
+                state.instruments.internal_error("record_enricher", exc)
+        return record
 
     def _content_attributes(self, attrs: dict[str, Any], response: Any) -> None:
         system, inputs = content.request_inputs(self.op, self.api, self.body)
@@ -326,7 +331,7 @@ class Call:
                                              list((self.tool_calls or {}).values()))
         else:
             outputs = None
-        redactor = self.state.content_redactor
+        redactor = self.state.redactor
         if redactor is not None:
             system, inputs, outputs = redactor.messages(system), redactor.messages(inputs), redactor.messages(outputs)
         attrs.update(content.span_content_attributes(system, inputs, outputs, self.body.get("tools"),
@@ -365,6 +370,8 @@ class Call:
                 rec.metadata["stream_abandoned"] = True
         if info.flagged is not None:
             rec.metadata["moderation_flagged"] = info.flagged
+        if info.anomaly is not None:
+            rec.metadata["response_anomaly"] = info.anomaly
         ctx = self.context
         if ctx is not None:
             ctx.fill_record(rec)

@@ -239,7 +239,12 @@ def normalise_record(record: Any) -> None:
             record.system_instructions = system
     if record.output_messages is None and api:
         if record.raw_response is not None:
-            record.output_messages = response_outputs(api, record.raw_response)
+            try:
+                record.output_messages = response_outputs(api, record.raw_response)
+            except (AttributeError, TypeError, KeyError, IndexError, ValueError):
+                # A 200 body of an unexpected shape: its output is unknown, the record is kept
+                # (the span path already named the anomaly and counted it).
+                record.output_messages = None
         elif record.streamed and (record.stream_text or record.finish_reasons):
             tool_calls = record.metadata.get("tool_calls") if record.metadata else None
             record.output_messages = stream_outputs(record.stream_text, record.finish_reasons, tool_calls)

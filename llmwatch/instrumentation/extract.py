@@ -1,7 +1,10 @@
 """Read request parameters and response fields into span attributes and record fields.
 
-Everything here runs on the caller's thread, so it only reads what the request body and the
-SDK's typed response already hold: attribute lookups, no parsing, no serialisation.
+:func:`request_attributes` runs on the caller's thread (the attributes a span starts with); the
+rest runs on the record worker. They only read what the request body and the SDK's typed
+response already hold: attribute lookups, no parsing, no serialisation. A response of an
+unexpected shape (a server that is only nearly OpenAI-compatible) is read as far as it goes:
+what does not fit is left unknown and described in ``ResponseInfo.anomaly``.
 """
 
 from __future__ import annotations
@@ -84,11 +87,25 @@ def record_params(api: str, body: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+def _tokens(info: "ResponseInfo", value: Any, what: str) -> int | None:
+    """A token count, or None (an anomaly when the provider sent something that is not a count)."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    info.anomaly = f"usage.{what} is {value!r}, not a token count"[:200]
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 class ResponseInfo:
-    """What a finished (non-streamed) response says about itself."""
+    """What a finished response (or a stream's chunks) says about itself."""
 
     __slots__ = ("model", "id", "finish_reasons", "input_tokens", "output_tokens", "cached_tokens",
-                 "reasoning_tokens", "attrs", "dimensions", "flagged")
+                 "reasoning_tokens", "attrs", "dimensions", "flagged", "anomaly")
 
     def __init__(self) -> None:
         self.model: str | None = None
@@ -101,65 +118,121 @@ class ResponseInfo:
         self.attrs: dict[str, Any] = {}
         self.dimensions: int | None = None
         self.flagged: bool | None = None
+        self.anomaly: str | None = None  # what in the response did not have the expected shape
+
+    def span_attributes(self, attrs: dict[str, Any]) -> None:
+        """The response's semconv attributes (model, id, finish reasons, usage, ...)."""
+        if self.model:
+            attrs[n.GEN_AI_RESPONSE_MODEL] = self.model
+        if self.id:
+            attrs[n.GEN_AI_RESPONSE_ID] = self.id
+        if self.finish_reasons:
+            attrs[n.GEN_AI_RESPONSE_FINISH_REASONS] = self.finish_reasons
+        if self.input_tokens is not None:
+            attrs[n.GEN_AI_USAGE_INPUT_TOKENS] = self.input_tokens
+        if self.output_tokens is not None:
+            attrs[n.GEN_AI_USAGE_OUTPUT_TOKENS] = self.output_tokens
+        if self.cached_tokens:
+            attrs[n.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = self.cached_tokens
+        if self.reasoning_tokens:
+            attrs[n.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = self.reasoning_tokens
+        if self.dimensions is not None:
+            attrs[n.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = self.dimensions
+        if self.flagged is not None:
+            attrs[n.LLMWATCH_MODERATION_FLAGGED] = self.flagged
+        if self.anomaly is not None:
+            attrs[n.LLMWATCH_RESPONSE_ANOMALY] = self.anomaly
+        if self.attrs:
+            attrs.update(self.attrs)
 
     def read_chat_usage(self, usage: Any) -> None:
         if usage is None:
             return
-        self.input_tokens = usage.prompt_tokens
-        self.output_tokens = getattr(usage, "completion_tokens", None)
+        if not hasattr(usage, "prompt_tokens"):
+            self.anomaly = f"usage is {usage!r}, not a usage object"[:200]
+            return
+        self.input_tokens = _tokens(self, usage.prompt_tokens, "prompt_tokens")
+        self.output_tokens = _tokens(self, getattr(usage, "completion_tokens", None), "completion_tokens")
         details = getattr(usage, "prompt_tokens_details", None)
         if details is not None:
-            self.cached_tokens = getattr(details, "cached_tokens", None)
+            self.cached_tokens = _tokens(self, getattr(details, "cached_tokens", None), "cached_tokens")
         details = getattr(usage, "completion_tokens_details", None)
         if details is not None:
-            self.reasoning_tokens = getattr(details, "reasoning_tokens", None)
+            self.reasoning_tokens = _tokens(self, getattr(details, "reasoning_tokens", None), "reasoning_tokens")
 
     def read_responses_usage(self, usage: Any) -> None:
         if usage is None:
             return
-        self.input_tokens = usage.input_tokens
-        self.output_tokens = usage.output_tokens
+        if not hasattr(usage, "input_tokens"):
+            self.anomaly = f"usage is {usage!r}, not a usage object"[:200]
+            return
+        self.input_tokens = _tokens(self, usage.input_tokens, "input_tokens")
+        self.output_tokens = _tokens(self, getattr(usage, "output_tokens", None), "output_tokens")
         details = getattr(usage, "input_tokens_details", None)
         if details is not None:
-            self.cached_tokens = getattr(details, "cached_tokens", None)
+            self.cached_tokens = _tokens(self, getattr(details, "cached_tokens", None), "cached_tokens")
         details = getattr(usage, "output_tokens_details", None)
         if details is not None:
-            self.reasoning_tokens = getattr(details, "reasoning_tokens", None)
+            self.reasoning_tokens = _tokens(self, getattr(details, "reasoning_tokens", None), "reasoning_tokens")
 
 
 def read_response(api: str, response: Any) -> ResponseInfo:
+    """Everything the response says about itself; a part of an unexpected shape is left unknown
+    (and named in ``anomaly``) without losing the parts that could be read."""
     info = ResponseInfo()
-    info.model = getattr(response, "model", None)
-    info.id = getattr(response, "id", None)
-    if api == "chat" or api == "completions":
-        choices = response.choices
-        if choices:
-            info.finish_reasons = [c.finish_reason or "" for c in choices]
-        info.read_chat_usage(response.usage)
-        fp = getattr(response, "system_fingerprint", None)
-        if fp:
-            info.attrs[n.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fp
-        tier = getattr(response, "service_tier", None)
-        if tier:
-            info.attrs[n.OPENAI_RESPONSE_SERVICE_TIER] = tier
-    elif api == "responses":
-        reason = responses_finish_reason(response)
-        if reason:
-            info.finish_reasons = [reason]
-        info.read_responses_usage(response.usage)
-        tier = getattr(response, "service_tier", None)
-        if tier:
-            info.attrs[n.OPENAI_RESPONSE_SERVICE_TIER] = tier
-    elif api == "embeddings":
-        usage = response.usage
-        if usage is not None:
-            info.input_tokens = usage.prompt_tokens
-        data = response.data
-        if data:
-            emb = data[0].embedding
-            if isinstance(emb, (list, tuple)):
-                info.dimensions = len(emb)
-    elif api == "moderations":
-        results = response.results or ()
-        info.flagged = any(r.flagged for r in results)
+    info.model = _text(getattr(response, "model", None))
+    info.id = _text(getattr(response, "id", None))
+    try:
+        _READERS[api](info, response)
+    except KeyError:
+        pass
+    except Exception as exc:  # noqa: BLE001 - the shape is the provider's; the record is ours
+        info.anomaly = f"{api} response: {type(exc).__name__}: {exc}"[:200]
     return info
+
+
+def _read_chat(info: ResponseInfo, response: Any) -> None:
+    usage = getattr(response, "usage", None)
+    info.read_chat_usage(usage)
+    choices = response.choices
+    if choices:
+        info.finish_reasons = [str(c.finish_reason or "") for c in choices]
+    fp = _text(getattr(response, "system_fingerprint", None))
+    if fp:
+        info.attrs[n.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fp
+    tier = _text(getattr(response, "service_tier", None))
+    if tier:
+        info.attrs[n.OPENAI_RESPONSE_SERVICE_TIER] = tier
+
+
+def _read_responses(info: ResponseInfo, response: Any) -> None:
+    info.read_responses_usage(getattr(response, "usage", None))
+    reason = responses_finish_reason(response)
+    if reason:
+        info.finish_reasons = [reason]
+    tier = _text(getattr(response, "service_tier", None))
+    if tier:
+        info.attrs[n.OPENAI_RESPONSE_SERVICE_TIER] = tier
+
+
+def _read_embeddings(info: ResponseInfo, response: Any) -> None:
+    usage = getattr(response, "usage", None)
+    if usage is not None:
+        if not hasattr(usage, "prompt_tokens"):
+            info.anomaly = f"usage is {usage!r}, not a usage object"[:200]
+        else:
+            info.input_tokens = _tokens(info, usage.prompt_tokens, "prompt_tokens")
+    data = response.data
+    if data:
+        emb = data[0].embedding
+        if isinstance(emb, (list, tuple)):
+            info.dimensions = len(emb)
+
+
+def _read_moderations(info: ResponseInfo, response: Any) -> None:
+    results = response.results or ()
+    info.flagged = any(bool(r.flagged) for r in results)
+
+
+_READERS = {"chat": _read_chat, "completions": _read_chat, "responses": _read_responses,
+            "embeddings": _read_embeddings, "moderations": _read_moderations}

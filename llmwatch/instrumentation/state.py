@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from llmwatch.config import Config
     from llmwatch.metrics.instruments import Instruments
     from llmwatch.pipeline import RecordPipeline
+    from llmwatch.scoring.redaction import Redaction
 
 # Set while llmwatch itself calls a provider (e.g. the moderation scorer): those calls are not
 # the application's and are not observed.
@@ -19,10 +20,10 @@ suppressed: contextvars.ContextVar[bool] = contextvars.ContextVar("llmwatch_supp
 
 class State:
     __slots__ = ("config", "tracer", "instruments", "pipeline", "prices", "capture_content", "capture_records",
-                 "provider_override", "span_enrichers", "record_enrichers", "content_redactor")
+                 "provider_override", "span_enrichers", "record_enrichers", "redactor")
 
     def __init__(self, config: "Config", tracer: Any, instruments: "Instruments",
-                 pipeline: "RecordPipeline | None", prices: Any) -> None:
+                 pipeline: "RecordPipeline | None", prices: Any, redactor: "Redaction | None" = None) -> None:
         self.config = config
         self.tracer = tracer
         self.instruments = instruments
@@ -38,9 +39,9 @@ class State:
         # enrichers get (call, record). Each is guarded; a failure is counted, never raised.
         self.span_enrichers: list[Callable[[Any, dict[str, Any]], None]] = []
         self.record_enrichers: list[Callable[[Any, Any], None]] = []
-        # Set by the scoring package when redaction is on: masks span content before it is capped
-        # (so a secret cut at the cap cannot leak half of itself) and error messages on the span.
-        self.content_redactor: Any = None
+        # The process's one redaction (None when redact=False): masks span content before it is
+        # capped (so a secret cut at the cap cannot leak half of itself) and error messages.
+        self.redactor = redactor
 
     @staticmethod
     def record_params(api: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -37,9 +37,9 @@ _HOOK: tuple | None = None
 
 
 def _state() -> Any:
-    from llmwatch import tracing
+    from llmwatch.tracing.decorators import current_state
 
-    return tracing._STATE
+    return current_state()
 
 
 def _name(serialized: dict[str, Any] | None, kwargs: dict[str, Any], default: str) -> str:

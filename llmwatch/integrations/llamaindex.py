@@ -37,9 +37,9 @@ _EMBED_METHODS = {"get_query_embedding", "aget_query_embedding", "get_text_embed
 
 
 def _state() -> Any:
-    from llmwatch import tracing
+    from llmwatch.tracing.decorators import current_state
 
-    return tracing._STATE
+    return current_state()
 
 
 def _method(id_: str) -> str:

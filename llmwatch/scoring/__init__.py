@@ -12,7 +12,7 @@ from typing import Any
 
 from llmwatch.scoring.base import Evaluation, Item, Scorer, ScorerUnavailable
 
-SCORERS = ("toxicity", "moderation", "injection", "pii", "validation")
+from llmwatch.names import SCORER_NAMES as SCORERS
 
 __all__ = ["SCORERS", "Evaluation", "Item", "Scorer", "ScorerUnavailable", "build_scorer", "build_scorers"]
 

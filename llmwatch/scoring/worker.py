@@ -1,8 +1,8 @@
 """Embedded scoring: redaction on the record worker, scorers on their own threads.
 
-``llmwatch.init(scorers=[...], redact=True)`` installs this through the runtime's init/shutdown
-hooks. On the record worker (never the caller's thread) a processor redacts the record in place
-(before any sink sees it) and, for a sampled share of calls, snapshots the call's texts into an
+``llmwatch.init(scorers=[...])`` starts this (:func:`start`) after the record pipeline, which
+already redacts every record (:mod:`llmwatch.scoring.redaction`). On the record worker (never
+the caller's thread), for a sampled share of calls, a processor snapshots the call's texts into an
 :class:`~llmwatch.scoring.base.Item` and offers it to one lane per scorer. A lane is a bounded
 queue and a thread that scores batches with a per-batch timeout; a full lane drops the item
 (``llmwatch_records_dropped_total{llmwatch_reason="score_queue_full"}``), a failing or slow scorer
@@ -17,7 +17,7 @@ import concurrent.futures
 import logging
 import threading
 import time
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from llmwatch.scoring.base import Item, Scorer, ScorerUnavailable, item_from_record
 from llmwatch.scoring.report import QualityMetrics, Reporter
@@ -152,36 +152,25 @@ class Lane:
 
 
 class EmbeddedScoring:
-    """What ``init()`` starts: the redaction processor and the scorer lanes."""
+    """What ``init()`` starts when scorers are configured: one lane per scorer, fed by the pipeline."""
 
-    def __init__(self, config: Any, state: Any, scorers: Sequence[Scorer] | None = None) -> None:
+    def __init__(self, config: Any, state: Any, scorers: Sequence[Scorer] | None = None,
+                 metrics: QualityMetrics | None = None) -> None:
         from llmwatch.scoring import build_scorers
-        from llmwatch.scoring.pii import Redactor, store_redactor
 
         self.config = config
         self.pipeline = state.pipeline
         instruments = state.instruments
-        self.metrics = QualityMetrics(getattr(instruments, "registry", None), getattr(instruments, "meter", None),
-                                      config.prometheus)
-        self.redactor = Redactor(config.redact_patterns) if config.redact else None
-        self._store_redactor = None
-        if self.redactor is not None:
-            state.content_redactor = self.redactor
-            self.pipeline.add_processor(self._redact)
-            from llmwatch.store.redaction import register_redactor
-
-            self._store_redactor = register_redactor(store_redactor(self.redactor))
-        redact_text = (lambda t: self.redactor.text(t)[0]) if self.redactor is not None else None
-        reporter = Reporter(self.metrics, state.tracer, redact_text)
+        self.metrics = metrics or QualityMetrics(getattr(instruments, "registry", None),
+                                                 getattr(instruments, "meter", None), config.prometheus)
+        redaction = state.redactor
+        reporter = Reporter(self.metrics, state.tracer, redaction.text if redaction is not None else None)
         scorers = list(scorers) if scorers is not None else build_scorers(config.scorers, config)
         self.lanes = [Lane(s, reporter, instruments, config.store_url, config.store, config.score_queue_size,
                            config.score_batch_size, config.score_timeout) for s in scorers]
         self.instruments = instruments
-        if self.lanes:
+        if self.lanes and self.pipeline is not None:
             self.pipeline.add_processor(self._offer)
-
-    def _redact(self, record: Any) -> None:
-        self.redactor.record(record, self.metrics.redacted)
 
     def _offer(self, record: Any) -> None:
         if not sampled(record.record_id, self.config.score_sample_rate):
@@ -201,10 +190,6 @@ class EmbeddedScoring:
             self.pipeline.flush(timeout)
         for lane in self.lanes:
             lane.stop(timeout)
-        if self._store_redactor is not None:
-            from llmwatch.store.redaction import unregister_redactor
-
-            unregister_redactor(self._store_redactor)
 
 
 _ACTIVE: EmbeddedScoring | None = None
@@ -216,29 +201,18 @@ def flush(timeout: float = 30.0) -> bool:
     return True if active is None else active.flush(timeout)
 
 
-def _on_init(state: Any) -> None:
+def start(state: Any, metrics: QualityMetrics | None = None) -> Callable[[], None] | None:
+    """``init(scorers=[...])``: start the scorer lanes and return :func:`stop`; nothing when no
+    scorer is configured."""
     global _ACTIVE
-    config = state.config
-    if not (config.scorers or config.redact) or state.pipeline is None:
-        return
-    _ACTIVE = EmbeddedScoring(config, state)
+    if not state.config.scorers or state.pipeline is None:
+        return None
+    _ACTIVE = EmbeddedScoring(state.config, state, metrics=metrics)
+    return stop
 
 
-def _on_shutdown() -> None:
+def stop() -> None:
     global _ACTIVE
     active, _ACTIVE = _ACTIVE, None
     if active is not None:
         active.stop()
-
-
-def _register() -> None:
-    try:
-        from llmwatch import _runtime
-    except ImportError:  # pragma: no cover
-        return
-    hooks = getattr(_runtime, "HOOKS", None)
-    if hooks is not None and not any(h[0] is _on_init for h in hooks):
-        hooks.append((_on_init, _on_shutdown))
-
-
-_register()

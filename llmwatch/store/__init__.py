@@ -35,33 +35,40 @@ def default_spool_dir(url: str) -> Path:
 
 
 def open_sink(config: Any = None, registry: Any = None, *, url: str | None = None,
-              spool_dir: str | os.PathLike | None = None, spool_max_bytes: int | None = None,
+              spool_dir: str | os.PathLike[str] | None = None, spool_max_bytes: int | None = None,
               retention: float | str | None = None, mask_literals: bool = False,
-              **options: Any) -> StoreSink:
+              redactor: Any = None, **options: Any) -> StoreSink:
     """Open the prompt-log sink described by ``config`` (a :class:`llmwatch.config.Config`).
 
     Never fails because the database is down: the first write attempts reach it from the writer
     thread, and until they succeed records wait in the disk spool. ``registry`` is the Prometheus
     registry for the store's metrics (default: the global one, registered once).
 
-    ``spool_dir``, ``spool_max_bytes`` (default 1 GiB; env ``LLMWATCH_STORE_SPOOL_DIR`` /
-    ``LLMWATCH_STORE_SPOOL_MAX_BYTES``) and ``retention`` (seconds or ``"30d"``; env
-    ``LLMWATCH_STORE_RETENTION``) fall back to config fields of those names when they exist.
+    The spool folder, its bound and the retention come from the config's ``store_spool_dir``,
+    ``store_spool_max_bytes`` and ``store_retention`` (validated there, like every option; with no
+    config, :class:`~llmwatch.config.Config` is resolved from the environment); the keyword
+    arguments of the same meaning override them (``retention="none"`` keeps everything). ``redactor`` masks records that reach the store
+    without passing the SDK's pipeline (which redacts them first).
     """
+    from llmwatch.config import Config
     from llmwatch.store.metrics import store_metrics
     from llmwatch.store.spool import Spool
-    from llmwatch.store.timeparse import parse_duration
+    from llmwatch.options import optional_duration
 
-    resolved = resolve_url(url or getattr(config, "store_url", None))
-    spool_dir = (spool_dir or getattr(config, "store_spool_dir", None)
-                 or os.environ.get("LLMWATCH_STORE_SPOOL_DIR") or default_spool_dir(resolved))
-    max_bytes = int(spool_max_bytes or getattr(config, "store_spool_max_bytes", None)
-                    or os.environ.get("LLMWATCH_STORE_SPOOL_MAX_BYTES") or (1 << 30))
-    retention = retention or getattr(config, "store_retention", None) or os.environ.get("LLMWATCH_STORE_RETENTION")
-    if isinstance(retention, str):
-        retention = parse_duration(retention, "store_retention")
-    capture = getattr(config, "store_capture_content", True)
-    if "batch_size" not in options and getattr(config, "batch_size", None):
+    if config is None:
+        config = Config.resolve({})
+    resolved = resolve_url(url or config.store_url)
+    spool_dir = spool_dir or config.store_spool_dir or default_spool_dir(resolved)
+    max_bytes = int(spool_max_bytes or config.store_spool_max_bytes)
+    if retention is None:
+        retention = config.store_retention
+    else:  # seconds, "90d", or "none" to keep everything
+        try:
+            retention = optional_duration(retention)
+        except ValueError as exc:
+            raise ValueError(f"invalid retention {retention!r}: expected {exc}") from None
+    if "batch_size" not in options:
         options["batch_size"] = max(BATCH_SIZE, int(config.batch_size))
     return StoreSink(resolved, store_metrics(registry), Spool(spool_dir, max_bytes=max_bytes),
-                     capture_content=capture, mask_literals=mask_literals, retention=retention, **options)
+                     capture_content=config.store_capture_content, mask_literals=mask_literals,
+                     retention=retention, redactor=redactor, **options)

@@ -34,7 +34,7 @@ from llmwatch.record import CallRecord
 from llmwatch.store import db
 from llmwatch.store.checkpoint import BACKSTOP_PRAGMA, WalCheckpointer
 from llmwatch.store.metrics import StoreMetrics
-from llmwatch.store.redaction import redact_record
+from llmwatch.store.redaction import RecordRedactor
 from llmwatch.store.rows import build_row, tag_pairs
 from llmwatch.store.spool import Spool
 from llmwatch.store.writer import Batch, insert_batch, spool_form
@@ -62,7 +62,8 @@ class StoreSink:
 
     def __init__(self, url: str, metrics: StoreMetrics, spool: Spool, *, capture_content: bool = True,
                  mask_literals: bool = False, max_pending: int = 100_000, batch_size: int | None = None,
-                 retry_min: float = 0.2, retry_max: float = 5.0, retention: float | None = None) -> None:
+                 retry_min: float = 0.2, retry_max: float = 5.0, retention: float | None = None,
+                 redactor: RecordRedactor | None = None) -> None:
         self.url = url
         self.metrics = metrics
         self.spool = spool
@@ -72,6 +73,7 @@ class StoreSink:
         self.batch_size = batch_size or BATCH_SIZE
         self.retry_min, self.retry_max = retry_min, retry_max
         self.retention = retention
+        self.redactor = redactor
         self._engine: Any = None
         self._init_state()
         metrics.spool_bytes.set(spool.pending_bytes)
@@ -264,10 +266,11 @@ class StoreSink:
 
     def _batch(self, records: Sequence[CallRecord]) -> Batch:
         rows, tags = [], []
-        content, mask = self.capture_content, self.mask_literals
+        content, mask, redact = self.capture_content, self.mask_literals, self.redactor
         for rec in records:
             try:
-                rec = redact_record(rec)
+                if redact is not None:
+                    rec = redact(rec)
                 row = build_row(rec, content, mask)
             except Exception:  # noqa: BLE001 - a bad record or redactor must not stop the others
                 log.exception("llmwatch store: could not convert record %s", getattr(rec, "record_id", "?"))

@@ -7,9 +7,10 @@ import datetime as dt
 import re
 import time
 
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
-DURATION_FORM = "a number with a unit: 500ms, 30s, 15m, 1h, 7d, 2w (no unit = seconds)"
+from llmwatch.options import DURATION_FORM
+from llmwatch.options import DURATION_PATTERN as _DURATION
+from llmwatch.options import DURATION_UNITS as _UNITS
+
 TIME_FORM = ("a duration ago (1h, 7d), now, today, yesterday, an ISO 8601 date/time "
              "(2026-11-24 or 2026-11-24T09:30:00Z) or Unix epoch seconds")
 
@@ -24,10 +25,10 @@ def parse_duration(text: str | float, what: str = "duration") -> float:
         if text <= 0:
             raise ValueError(f"invalid {what} {text!r}: expected a positive duration, {DURATION_FORM}")
         return float(text)
-    m = _DURATION.match(str(text))
+    m = _DURATION.fullmatch(str(text))
     if not m or float(m.group(1)) <= 0:
         raise ValueError(f"invalid {what} {text!r}: expected {DURATION_FORM}")
-    return float(m.group(1)) * _UNITS[m.group(2) or "s"]
+    return float(m.group(1)) * _UNITS[(m.group(2) or "s").lower()]
 
 
 def parse_time(text: str | float | dt.datetime, what: str = "time", now: float | None = None) -> float:
@@ -44,7 +45,7 @@ def parse_time(text: str | float | dt.datetime, what: str = "time", now: float |
     if low in ("today", "yesterday"):
         day = dt.datetime.fromtimestamp(now, dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
         return day.timestamp() - (86400 if low == "yesterday" else 0)
-    if _DURATION.match(s) and re.search(r"[a-z]$", low):
+    if _DURATION.fullmatch(s) and re.search(r"[a-z]$", low):
         return now - parse_duration(s, what)
     if re.fullmatch(r"\d{9,}(\.\d+)?", s):
         return float(s)

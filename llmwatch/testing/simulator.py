@@ -51,6 +51,8 @@ HEADERS = {
     "x-sim-chunk-delay-ms": "N: wait between stream events (overrides the server chunk_delay)",
     "x-sim-malformed": "1: HTTP 200 whose body is not valid JSON",
     "x-sim-omit-usage": "1: no usage object at all",
+    "x-sim-shape": "wrong-types: a 200 JSON body whose choices and usage are strings; text-usage: usage "
+                   "counts as words (\"ten\") — a server that is only nearly OpenAI-compatible",
     "x-sim-toxic": "1 or 0: force or forbid a toxic phrase in the output",
     "x-sim-disconnect": "1: close the connection mid-body (mid-stream for streams)",
     "x-sim-cached-tokens": "N: prompt tokens reported as cached (clamped to the prompt)",
@@ -792,6 +794,10 @@ class _Handler(BaseHTTPRequestHandler):
             if isinstance(result, dict):
                 return self._reply(200, None, raw_body=b'{"id": "sim-malformed", "object": "chat.completion", "choices": [')
             result = iter([next(result), b'data: {"id": "sim-malformed", "choices": [\n\n', _sse("[DONE]")])
+        shape = (self.headers.get("x-sim-shape") or "").strip().lower()
+        if shape and isinstance(result, dict):
+            self.server.bump("odd_shape")
+            result = _odd_shape(result, shape)
         if isinstance(result, dict):
             return self._reply(200, result, disconnect=disconnect)
         delay = _header_int(self.headers, "x-sim-chunk-delay-ms", 0, 60_000)
@@ -888,7 +894,7 @@ class _Config:
 
 def _fresh_stats() -> dict[str, Any]:
     return {"requests": 0, "by_endpoint": {}, "by_status": {}, "streams": 0, "errors": 0, "rate_limited": 0,
-            "malformed": 0, "disconnects": 0, "prompt_tokens": 0, "completion_tokens": 0}
+            "malformed": 0, "odd_shape": 0, "disconnects": 0, "prompt_tokens": 0, "completion_tokens": 0}
 
 
 class _Server(ThreadingHTTPServer):
@@ -1086,3 +1092,15 @@ def _run(args: Any) -> int:
     print(f"llmwatch simulator: serving {sim.base_url} (Ctrl-C to stop)", flush=True)
     sim.run_forever()
     return 0
+
+
+def _odd_shape(body: dict[str, Any], shape: str) -> dict[str, Any]:
+    """A valid-JSON body of the wrong shape (see ``x-sim-shape``): ids and model kept, as such servers do."""
+    if shape == "wrong-types":
+        return {"id": body.get("id"), "object": body.get("object"), "model": body.get("model"),
+                "choices": "nope", "usage": "many"}
+    if shape == "text-usage":
+        usage = dict(body.get("usage") or {})
+        usage["prompt_tokens"], usage["completion_tokens"] = "ten", "twelve"
+        return {**body, "usage": usage}
+    return body  # unknown shape: the normal body

@@ -27,8 +27,10 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from llmwatch import names as n
 from llmwatch.tracing import rollup
+from llmwatch.instrumentation.finish import cost_attributes, measure
 from llmwatch.record import STATUS_ERROR, CallRecord
 from llmwatch.tracing.context import current as _current_context
+from llmwatch.usage.pricing import price
 
 if TYPE_CHECKING:
     from llmwatch.instrumentation.state import State
@@ -201,21 +203,13 @@ class Node:
             attrs[n.GEN_AI_USAGE_INPUT_TOKENS] = llm.input_tokens
         if llm.output_tokens is not None:
             attrs[n.GEN_AI_USAGE_OUTPUT_TOKENS] = llm.output_tokens
-        req, resp = llm.request_model or "", llm.response_model or ""
-        cost = None
-        priced = self.error is None and llm.input_tokens is not None and llm.output_tokens is not None
-        if priced and state.prices is not None:
-            cost = state.prices.cost(resp or req, llm.input_tokens, llm.output_tokens, 0)
-            if cost is not None:
-                attrs[n.LLMWATCH_COST_USD] = cost
-            else:
-                attrs[n.LLMWATCH_COST_UNKNOWN] = True
-        state.instruments.call(llm.op, llm.provider, req, resp, error_type, self.duration, llm.input_tokens,
-                               llm.output_tokens, None)
-        if priced:
-            state.instruments.priced(llm.provider, req, resp, cost, False)
-        rollup.add_to_ancestors(self.parent, llm.input_tokens, llm.output_tokens, cost)
-        return cost
+        cost = price(state.prices, llm.response_model, llm.request_model, llm.input_tokens, llm.output_tokens,
+                     failed=self.error is not None)
+        cost_attributes(attrs, cost)
+        measure(state.instruments, llm.op, llm.provider, llm.request_model, llm.response_model, error_type,
+                self.duration, llm.input_tokens, llm.output_tokens, None, cost)
+        rollup.add_to_ancestors(self.parent, llm.input_tokens, llm.output_tokens, cost.usd)
+        return cost.usd
 
     def _record(self, own: bool, cost: float | None, error_type: str) -> CallRecord:
         sc = self.span.get_span_context()

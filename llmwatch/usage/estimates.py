@@ -13,19 +13,11 @@ from typing import Any
 
 from llmwatch import names
 from llmwatch.record import STATUS_OK, CallRecord
+from llmwatch.usage.pricing import price
 
 logger = logging.getLogger("llmwatch")
 
 _GENERATIVE_APIS = ("chat", "responses", "completions")
-
-
-def load_prices(config: Any, instruments: Any) -> Any:
-    """The price table (bundled + the user's override file). A bad user file fails ``init()``."""
-    try:
-        from llmwatch.usage.pricing import PriceTable
-    except ImportError:  # pragma: no cover - shipped with the package
-        return None
-    return PriceTable.load(config.price_file)
 
 
 def _output_text(record: CallRecord) -> str:
@@ -49,8 +41,8 @@ class Estimator:
         self._prices = prices
 
     def __call__(self, record: CallRecord) -> None:
-        if record.status != STATUS_OK:
-            return
+        if record.status != STATUS_OK or "response_anomaly" in record.metadata:
+            return  # a failed call used nothing billable; an unreadable answer has no text to count
         api = (record.request_params or {}).get("api")
         model = record.response_model or record.request_model
         from llmwatch.usage import tokens
@@ -70,10 +62,11 @@ class Estimator:
         if not estimated:
             return
         record.tokens_estimated = True
-        if record.cost_usd is None and self._prices is not None and record.input_tokens is not None:
-            cost = self._prices.cost(model, record.input_tokens, record.output_tokens or 0,
-                                     record.cached_input_tokens or 0)
-            record.cost_usd = cost
-            record.cost_estimated = cost is not None
-            self._instruments.priced(record.provider, record.request_model or "", record.response_model or "",
-                                     cost, True)
+        if record.cost_usd is None:
+            cost = price(self._prices, record.response_model, record.request_model, record.input_tokens,
+                         record.output_tokens, record.cached_input_tokens, needs_output=api in _GENERATIVE_APIS)
+            if cost.billable:
+                record.cost_usd = cost.usd
+                record.cost_estimated = cost.usd is not None
+                self._instruments.priced(record.provider, record.request_model or "", record.response_model or "",
+                                         cost.usd, True)

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
-from typing import Any, Mapping
+from typing import NamedTuple, Any, Mapping
 
 __all__ = ["PriceTable", "Price", "PriceFileError", "normalise_model", "FIELDS", "BUNDLED"]
 
@@ -165,6 +165,50 @@ class PriceTable:
         elif output_tokens is None and out_rate:
             return None
         return total / 1_000_000
+
+
+class CallCost(NamedTuple):
+    """What one call cost. ``billable``: it succeeded and reported the usage its price needs, so it
+    has a cost — ``usd`` when the price is known, ``None`` when it is not (unknown, never $0)."""
+
+    billable: bool
+    usd: float | None
+
+    @property
+    def unknown(self) -> bool:
+        return self.billable and self.usd is None
+
+
+NOT_BILLABLE = CallCost(False, None)
+
+
+def price(prices: PriceTable | None, response_model: str | None, request_model: str | None,
+          input_tokens: int | None, output_tokens: int | None, cached_input_tokens: int | None = 0,
+          *, failed: bool = False, needs_output: bool = True) -> CallCost:
+    """The one pricing rule every call goes through (plain, streamed, parent-span LLM runs, estimates).
+
+    A failed call, or one without the token counts its price needs (``needs_output=False`` for
+    embeddings and moderations, which bill input only), is not billable. Otherwise the model that
+    served the call is priced first, then the one that was asked for (a provider may answer with
+    a dated snapshot or an alias the table lacks); when neither has a price the cost is unknown.
+
+        >>> price(PriceTable.load(), "text-embedding-3-small", None, 1_000_000, None, needs_output=False)
+        CallCost(billable=True, usd=0.02)
+    """
+    if failed or not _count(input_tokens) or (needs_output and not _count(output_tokens)):
+        return NOT_BILLABLE
+    if prices is None:
+        return CallCost(True, None)
+    for model in (response_model, request_model):
+        if model:
+            usd = prices.cost(model, input_tokens, output_tokens or 0, cached_input_tokens or 0)
+            if usd is not None:
+                return CallCost(True, usd)
+    return CallCost(True, None)
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 # ---- parsing and validation --------------------------------------------------------------------
