@@ -4,7 +4,7 @@ Thresholds do not live inside the alert expressions: each one is a recording rul
 ``llmwatch:threshold:<name>`` in its own file (``rules/thresholds.rules.yml``; in Helm,
 ``alerts.thresholds.<name>``). Alerts compare against ``scalar(llmwatch:threshold:<name>)``, so
 changing a threshold never means editing an alert. Windows, ``for`` durations, the SLO bucket and
-the routing labels are generation-time settings (``python -m alerts.generate --set key=value``).
+the routing labels are generation-time settings (``python -m alerts.generate --out DIR --set key=value``).
 """
 
 from __future__ import annotations

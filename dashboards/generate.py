@@ -1,15 +1,12 @@
-"""Write the Grafana dashboards, their provisioning files and the docs' panel tables.
+"""Render the Grafana dashboards and the README's panel and alert tables from ``dashboards/src``.
 
-    python -m dashboards.generate           # regenerate dashboards/json/*.json + docs tables
-    python -m dashboards.generate --check   # exit 1 if anything committed is stale
-
-tests/test_dashboards.py regenerates everything and fails on any difference.
+Nothing here writes files: ``python scripts/generate.py`` calls :func:`dashboard_files` and
+:func:`docs_text` and writes ``dashboards/json/``, the package copy, the Helm chart's copy and the
+README together (``--check`` compares instead).
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 from .src import gpu, health, overview, prompt_logs, quality, tokens_cost
@@ -20,9 +17,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 JSON_DIR = HERE / "json"
 DOCS = ROOT / "README.md"
-BEGIN = "<!-- BEGIN generated panel tables: python -m dashboards.generate -->"
+BEGIN = "<!-- BEGIN generated panel tables: python scripts/generate.py -->"
 END = "<!-- END generated panel tables -->"
-ALERTS_BEGIN = "<!-- BEGIN generated alert table: python -m dashboards.generate -->"
+ALERTS_BEGIN = "<!-- BEGIN generated alert table: python scripts/generate.py -->"
 ALERTS_END = "<!-- END generated alert table -->"
 
 DASHBOARDS: tuple[DashboardSpec, ...] = (
@@ -31,8 +28,9 @@ DASHBOARDS: tuple[DashboardSpec, ...] = (
 )
 
 
-def json_files() -> dict[Path, str]:
-    return {JSON_DIR / f"{d.uid}.json": render(d) for d in DASHBOARDS}
+def dashboard_files() -> dict[str, str]:
+    """File name (``<uid>.json``) -> Grafana JSON, for every dashboard."""
+    return {f"{d.uid}.json": render(d) for d in DASHBOARDS}
 
 
 def panel_tables() -> str:
@@ -70,31 +68,3 @@ def docs_text(current: str) -> str:
     head, rest = text.split(ALERTS_BEGIN, 1)
     _, tail = rest.split(ALERTS_END, 1)
     return f"{head}{ALERTS_BEGIN}\n\n{alert_table()}\n{ALERTS_END}{tail}"
-
-
-def outputs() -> dict[Path, str]:
-    files = json_files()
-    if DOCS.exists():
-        files[DOCS] = docs_text(DOCS.read_text())
-    return files
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m dashboards.generate", description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="compare instead of writing")
-    args = ap.parse_args(argv)
-    files = outputs()
-    if args.check:
-        stale = [p for p, text in files.items() if not p.exists() or p.read_text() != text]
-        for p in stale:
-            print(f"{p} is stale: run python -m dashboards.generate", file=sys.stderr)
-        return 1 if stale else 0
-    JSON_DIR.mkdir(exist_ok=True)
-    for path, text in files.items():
-        path.write_text(text)
-        print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,55 +1,25 @@
-"""Copy the generated artefacts the chart ships into ``helm/llmwatch/files/``.
+"""The copies of generated artefacts the chart ships in ``helm/llmwatch/files/``.
 
-    python -m helm.generate           # refresh the copies
-    python -m helm.generate --check   # exit 1 if a copy drifted from its source
-
-Sources: alerts/rules/llmwatch.rules.yml (the PrometheusRule; thresholds come from values),
-dashboards/json/*.json (the dashboard ConfigMaps), exporters/otel-collector/collector.yaml.
-tests/test_helm.py fails on any drift, and checks values.yaml's thresholds against alerts/config.py.
+Helm can only read files inside the chart, so the chart carries copies of the generated rule file
+(the PrometheusRule; thresholds come from values), the dashboards (the dashboard ConfigMaps) and
+``exporters/otel-collector/collector.yaml``. ``python scripts/generate.py`` writes them from the
+freshly rendered sources, in the same run as the sources themselves, so they cannot drift;
+tests/test_helm.py checks values.yaml's thresholds against alerts/config.py.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = ROOT / "helm" / "llmwatch" / "files"
+COLLECTOR = ROOT / "exporters" / "otel-collector" / "collector.yaml"
+RULES_FILE = "llmwatch.rules.yml"  # the thresholds file is not copied: the chart builds it from values
 
 
-def copies() -> dict[Path, str]:
-    out = {FILES / "alerts" / "llmwatch.rules.yml": (ROOT / "alerts" / "rules" / "llmwatch.rules.yml").read_text(),
-           FILES / "collector.yaml": (ROOT / "exporters" / "otel-collector" / "collector.yaml").read_text()}
-    for src in sorted((ROOT / "dashboards" / "json").glob("*.json")):
-        out[FILES / "dashboards" / src.name] = src.read_text()
+def copies(rule_files: dict[str, str], dashboard_files: dict[str, str]) -> dict[Path, str]:
+    """Path in the chart -> content, from rendered rule files and dashboards (file name -> text)."""
+    out = {FILES / "alerts" / RULES_FILE: rule_files[RULES_FILE], FILES / "collector.yaml": COLLECTOR.read_text()}
+    for name, text in sorted(dashboard_files.items()):
+        out[FILES / "dashboards" / name] = text
     return out
-
-
-def stale() -> list[Path]:
-    expected = copies()
-    present = {p for p in FILES.rglob("*") if p.is_file()}
-    return sorted({p for p, text in expected.items() if not p.exists() or p.read_text() != text} | (present - set(expected)))
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m helm.generate", description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true")
-    args = ap.parse_args(argv)
-    if args.check:
-        bad = stale()
-        for p in bad:
-            print(f"{p} drifted from its source: run python -m helm.generate", file=sys.stderr)
-        return 1 if bad else 0
-    expected = copies()
-    for p in {p for p in FILES.rglob("*") if p.is_file()} - set(expected):
-        p.unlink()
-    for path, text in expected.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

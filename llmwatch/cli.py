@@ -15,7 +15,7 @@ _COMMAND_MODULES = (
     "llmwatch.testing.simulator",
     "llmwatch.demo",
     "llmwatch.store.cli",
-    "llmwatch.dashboards_cli",
+    "llmwatch.artefacts.cli",
     "llmwatch.scoring.cli",
     "llmwatch.daemon.cli",
 )

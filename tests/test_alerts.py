@@ -15,8 +15,8 @@ sys.path.insert(0, str(ROOT))
 
 from alerts import generate  # noqa: E402
 from alerts.config import DEFAULT_THRESHOLDS, AlertConfig  # noqa: E402
-from alerts.promql import metric_names  # noqa: E402
-from llmwatch import names  # noqa: E402
+from alerts.promql import label_problems, metric_names, recorded_labels, template_labels  # noqa: E402
+from llmwatch import artefacts, names  # noqa: E402
 
 RULES = ROOT / "alerts" / "rules"
 TESTS = sorted((ROOT / "alerts" / "tests").glob("*.test.yml"))
@@ -32,9 +32,19 @@ def _alerts() -> list[dict]:
     return [r for r in _rules() if "alert" in r]
 
 
-def test_committed_rule_files_match_the_generator():
+def test_committed_and_bundled_rule_files_match_the_generator():
     for name, text in generate.render().items():
-        assert (RULES / name).read_text() == text, f"alerts/rules/{name} is stale: run python -m alerts.generate"
+        assert (RULES / name).read_text() == text, f"alerts/rules/{name} is stale: run python scripts/generate.py"
+    assert artefacts.rule_files() == generate.render(), "the package copy is stale: run python scripts/generate.py"
+
+
+def test_generate_writes_tuned_rules_elsewhere_and_refuses_the_committed_folder(tmp_path):
+    assert generate.main(["--out", str(tmp_path), "--set", "thresholds.error_ratio=0.2"]) == 0
+    assert "vector(0.2)" in (tmp_path / generate.THRESHOLDS_FILE).read_text()
+    with pytest.raises(SystemExit):
+        generate.main(["--out", str(RULES), "--set", "thresholds.error_ratio=0.2"])
+    with pytest.raises(SystemExit):
+        generate.main(["--out", str(tmp_path), "--set", "thresholds.eror_ratio=0.2"])
 
 
 @needs_promtool
@@ -87,6 +97,36 @@ def test_every_metric_a_rule_reads_is_declared_in_the_names_module():
         for metric in metric_names(rule["expr"]):
             assert metric in known | recorded | thresholds, (
                 f"{rule.get('alert') or rule.get('record')} reads {metric}, which names.py does not declare")
+
+
+def test_every_label_a_rule_or_annotation_uses_is_one_its_metric_carries():
+    rules = _rules()
+    labels_of = recorded_labels(rules)
+    for rule in rules:
+        shown = [x for text in rule.get("annotations", {}).values() for x in template_labels(text)]
+        problems = label_problems(rule["expr"], labels_of, shown=shown)
+        assert not problems, f"{rule.get('alert') or rule.get('record')}: {problems}"
+
+
+@pytest.mark.parametrize(("expr", "shown", "complaint"), [
+    # a matcher on a label the metric does not have (the token counter has no error type)
+    ('rate(gen_ai_client_token_usage_sum{error_type!=""}[5m])', (), "has no label error_type"),
+    # grouping by a label only some other metric carries
+    ("sum by (llmwatch_category) (rate(gen_ai_client_operation_duration_seconds_count[5m]))", (), "by (llmwatch_category)"),
+    # a label renamed in names.py but not in the query
+    ('sum by (gen_ai_system) (rate(llmwatch_cost_usd_total{gen_ai_system="openai"}[5m]))', (), "gen_ai_system"),
+    # a legend or annotation showing a label the result cannot have
+    ("sum by (job) (rate(llmwatch_cost_usd_total[5m]))", ("hw_id",), "shows hw_id"),
+])
+def test_a_label_the_metric_does_not_carry_is_reported(expr, shown, complaint):
+    problems = label_problems(expr, shown=shown)
+    assert any(complaint in p for p in problems), problems
+
+
+def test_labels_the_metric_carries_are_accepted():
+    expr = ('histogram_quantile(0.95, sum by (le, job, gen_ai_request_model) '
+            '(rate(gen_ai_client_operation_duration_seconds_bucket{environment=~"$environment", error_type=""}[5m])))')
+    assert label_problems(expr, shown=("gen_ai_request_model",)) == []
 
 
 def test_the_issue_asks_for_these_alerts():

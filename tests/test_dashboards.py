@@ -7,8 +7,10 @@ The Prompt-logs SQL runs against the real PostgreSQL on 127.0.0.1:5432 when it i
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -21,21 +23,47 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from alerts.promql import metric_names  # noqa: E402
+from alerts.promql import label_problems, legend_labels, metric_names, spec_labels  # noqa: E402
 from dashboards import generate  # noqa: E402
 from dashboards.src.build import variable_queries  # noqa: E402
-from llmwatch import cli, names  # noqa: E402
+from llmwatch import artefacts, cli, names  # noqa: E402
 
-JSON = {d.uid: json.loads((generate.JSON_DIR / f"{d.uid}.json").read_text()) for d in generate.DASHBOARDS}
+# What an installed llmwatch serves: the package copies (scripts/generate.py --check holds the
+# committed dashboards/json/ and the chart's copies to the same bytes).
+JSON = {d["uid"]: d for d in artefacts.dashboards()}
+
+
+def _load_generate_script():
+    spec = importlib.util.spec_from_file_location("llmwatch_generate_script", ROOT / "scripts" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _panels(uid: str) -> list[dict]:
     return [p for p in JSON[uid]["panels"] if p["type"] != "row"]
 
 
-def test_committed_dashboards_and_docs_tables_match_the_generator():
-    for path, text in generate.outputs().items():
-        assert path.read_text() == text, f"{path} is stale: run python -m dashboards.generate"
+def test_every_generated_artefact_is_up_to_date():
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "generate.py"), "--check"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_generate_check_names_a_file_that_differs_and_one_nothing_generates():
+    gen = _load_generate_script()
+    expected = gen.outputs()
+    target = gen.PACKAGE / "dashboards" / "llmwatch-overview.json"
+    tampered = {**expected, target: expected[target] + " "}
+    changed, extra = gen.differences(tampered)
+    assert changed == [target]
+    assert extra == []
+    del expected[target]
+    assert gen.differences(expected)[1] == [target]
+
+
+def test_the_package_bundles_the_dashboards_the_generator_renders():
+    assert artefacts.dashboard_files() == generate.dashboard_files()
 
 
 def test_the_six_dashboards_the_issue_asks_for_exist():
@@ -102,6 +130,21 @@ def test_every_metric_a_panel_or_variable_uses_is_declared_in_the_names_module()
         for expr in exprs:
             for metric in metric_names(expr):
                 assert metric in known, f"{spec.uid} uses {metric}, which names.py does not declare"
+
+
+def test_every_label_a_panel_or_variable_uses_is_one_its_metric_carries():
+    for spec in generate.DASHBOARDS:
+        if spec.datasource != "prometheus":
+            continue
+        for p in spec.panels:
+            for q in p.queries:
+                problems = label_problems(q.expr, shown=legend_labels(q.legend))
+                assert not problems, f"{spec.uid} / {p.title}: {problems}"
+        for var, query in variable_queries(spec).items():
+            selector, label = re.fullmatch(r"label_values\((.*), (\w+)\)", query).groups()
+            problems = label_problems(selector)
+            (metric,) = metric_names(selector)
+            assert not problems and label in spec_labels(metric), f"{spec.uid} ${var}: {query} {problems}"
 
 
 def test_the_overview_covers_what_the_issue_lists():

@@ -17,8 +17,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from alerts import generate as alerts_generate  # noqa: E402
 from alerts.config import DEFAULT_THRESHOLDS  # noqa: E402
 from helm import generate as helm_generate  # noqa: E402
+from llmwatch import artefacts  # noqa: E402
 
 h = pytest.importorskip("helm_python")
 kv = pytest.importorskip("kubernetes_validate")
@@ -63,7 +65,9 @@ def test_chart_lints_clean():
 
 
 def test_generated_copies_in_the_chart_have_not_drifted():
-    assert helm_generate.stale() == [], "run python -m helm.generate"
+    expected = helm_generate.copies(alerts_generate.render(), artefacts.dashboard_files())
+    present = {p: p.read_text() for p in helm_generate.FILES.rglob("*") if p.is_file()}
+    assert present == expected, "run python scripts/generate.py"
 
 
 def test_values_thresholds_are_the_alert_generators_defaults():

@@ -26,7 +26,7 @@ def gen():
 
 def test_reference_doc_matches_a_fresh_regeneration(gen):
     committed = (ROOT / "docs" / "reference.md").read_text()
-    assert committed == gen.render(), "docs/reference.md is stale: run python scripts/gen_reference.py"
+    assert committed == gen.render(), "docs/reference.md is stale: run python scripts/generate.py"
 
 
 def test_every_attribute_constant_in_names_is_described(gen):

@@ -14,6 +14,7 @@ from grafana_foundation_sdk.models import prometheus as pm
 
 from llmwatch import names as n
 
+from .promql import ENVIRONMENT, HW_ID, JOB, MODEL_LABEL, PROVIDER
 from .spec import DashboardSpec, PanelSpec
 
 PROM_DS = m.DataSourceRef(type_val="prometheus", uid="${datasource}")
@@ -67,9 +68,8 @@ def variables(spec: DashboardSpec) -> list[Any]:
     anchor = _ANCHOR.get(spec.uid, n.OPERATION_DURATION.prom_name + "_count")
     out: list[Any] = [db.DatasourceVariable("datasource").label("Data source").type("prometheus")]
     matchers: list[str] = []
-    labels = {"job": ("Job / service", "job"), "environment": ("Environment", "environment"),
-              "provider": ("Provider", "gen_ai_provider_name"), "model": ("Model", "gen_ai_request_model"),
-              "gpu": ("GPU", "hw_id")}
+    labels = {"job": ("Job / service", JOB), "environment": ("Environment", ENVIRONMENT),
+              "provider": ("Provider", PROVIDER), "model": ("Model", MODEL_LABEL), "gpu": ("GPU", HW_ID)}
     for var in spec.variables:
         label, key = labels[var]
         metric = n.GPU_MEMORY_LIMIT.prom_name if var == "gpu" else anchor

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from llmwatch import names as n
 
-from .promql import GPU, TARGET
+from .promql import GPU, HW_ID, HW_NAME, HW_TYPE, INSTANCE, PROCESS_EXECUTABLE_NAME, PROCESS_PID, TARGET, THROTTLE_REASON, legend
 from .spec import DashboardSpec, PanelSpec, Query, Row
 
-LEG = "{{instance}} {{hw_name}} {{hw_id}}"
+LEG = legend(INSTANCE, HW_NAME, HW_ID)
+IS_GPU = f'{HW_TYPE}="gpu"'
 
 DASHBOARD = DashboardSpec(
     uid="llmwatch-gpu",
@@ -31,15 +32,15 @@ DASHBOARD = DashboardSpec(
         )),
         Row("Health", (
             PanelSpec("Power draw", "How many watts does each GPU draw?", "timeseries",
-                      (Query(f'{n.GPU_POWER.prom_name}{{{GPU}, hw_type="gpu"}}', LEG),), "watt", 8),
+                      (Query(f'{n.GPU_POWER.prom_name}{{{GPU}, {IS_GPU}}}', LEG),), "watt", 8),
             PanelSpec("Temperature", "Is any GPU running hot?", "timeseries",
-                      (Query(f'{n.GPU_TEMPERATURE.prom_name}{{{GPU}, hw_type="gpu"}}', LEG),), "celsius", 8),
+                      (Query(f'{n.GPU_TEMPERATURE.prom_name}{{{GPU}, {IS_GPU}}}', LEG),), "celsius", 8),
             PanelSpec("Throttle reasons", "Is a GPU slowing its clocks, and why (thermal, power cap, ...)?", "state-timeline",
-                      (Query(f'max by (instance, hw_id, llmwatch_gpu_throttle_reason) ({n.GPU_THROTTLE_ACTIVE.prom_name}{{{GPU}, llmwatch_gpu_throttle_reason!="idle"}})',
-                             "{{instance}} {{hw_id}} {{llmwatch_gpu_throttle_reason}}"),), "bool_on_off", 8),
+                      (Query(f'max by ({INSTANCE}, {HW_ID}, {THROTTLE_REASON}) ({n.GPU_THROTTLE_ACTIVE.prom_name}{{{GPU}, {THROTTLE_REASON}!="idle"}})',
+                             legend(INSTANCE, HW_ID, THROTTLE_REASON)),), "bool_on_off", 8),
             PanelSpec("Memory by process", "Which processes hold GPU memory?", "timeseries",
                       (Query(f"topk(10, {n.GPU_PROCESS_MEMORY.prom_name}{{{GPU}}})",
-                             "{{instance}} {{hw_id}} {{process_executable_name}} ({{process_pid}})"),), "bytes", 24),
+                             f"{legend(INSTANCE, HW_ID, PROCESS_EXECUTABLE_NAME)} ({legend(PROCESS_PID)})"),), "bytes", 24),
         )),
     ),
 )

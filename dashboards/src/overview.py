@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from .promql import CALL, COST, DUR, ERR, TOK, TTFC, quantile, rate
+from .promql import (
+    CALL, COST, DUR, ERR, ERROR_TYPE, MODEL_LABEL, PROVIDER, TOK, TOKEN_TYPE, TTFC, labels, legend, quantile, rate,
+)
 from .spec import DashboardSpec, PanelSpec, Query, Row
 
-BY = "gen_ai_provider_name, gen_ai_request_model"
-LEG = "{{gen_ai_provider_name}} {{gen_ai_request_model}}"
-COST_SEL = 'job=~"$job", environment=~"$environment", gen_ai_provider_name=~"$provider", gen_ai_request_model=~"$model"'
+BY = labels(PROVIDER, MODEL_LABEL)
+LEG = legend(PROVIDER, MODEL_LABEL)
+COST_SEL = CALL  # the cost counter carries provider and model too (no operation, no error type)
 
 DASHBOARD = DashboardSpec(
     uid="llmwatch-overview",
@@ -33,8 +35,8 @@ DASHBOARD = DashboardSpec(
                       (Query(f'sum by ({BY}) ({rate(DUR + "_count", CALL, ERR)}) / sum by ({BY}) ({rate(DUR + "_count", CALL)})', LEG),),
                       "percentunit"),
             PanelSpec("Errors/s by error type", "What kind of failures are they (rate limits, timeouts, 5xx)?", "timeseries",
-                      (Query(f'sum by (error_type, gen_ai_request_model) ({rate(DUR + "_count", CALL, ERR)})',
-                             "{{error_type}} {{gen_ai_request_model}}"),), "reqps", 24),
+                      (Query(f'sum by ({ERROR_TYPE}, {MODEL_LABEL}) ({rate(DUR + "_count", CALL, ERR)})',
+                             legend(ERROR_TYPE, MODEL_LABEL)),), "reqps", 24),
         )),
         Row("Latency", (
             PanelSpec("Duration p50 / p95 / p99 by model", "How long do calls take, typically and in the tail?", "timeseries",
@@ -46,8 +48,8 @@ DASHBOARD = DashboardSpec(
         Row("Tokens and cost", (
             PanelSpec("Tokens/s by model and type", "How many input and output tokens per second does each model consume?",
                       "timeseries",
-                      (Query(f"sum by ({BY}, gen_ai_token_type) ({rate(TOK + '_sum', CALL)})",
-                             LEG + " {{gen_ai_token_type}}"),), "short"),
+                      (Query(f"sum by ({BY}, {TOKEN_TYPE}) ({rate(TOK + '_sum', CALL)})",
+                             f"{LEG} {legend(TOKEN_TYPE)}"),), "short"),
             PanelSpec("Cost per hour by model", "Which model does the money go to, in dollars per hour?", "timeseries",
                       (Query(f"sum by ({BY}) ({rate(COST, COST_SEL)}) * 3600", LEG),), "currencyUSD"),
         )),

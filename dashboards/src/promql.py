@@ -1,17 +1,27 @@
-"""PromQL building blocks shared by the dashboards: every metric name comes from llmwatch.names."""
+"""PromQL building blocks shared by the dashboards.
+
+Every metric name comes from ``llmwatch.names`` and every label name from ``alerts.promql`` (which
+derives them from ``llmwatch.names``), so a rename there reaches every panel.
+"""
 
 from __future__ import annotations
 
+from alerts.promql import (  # noqa: F401  (re-exported for the dashboard modules)
+    CATEGORY, COMPONENT, DETECTOR, DIRECTION, ENVIRONMENT, ERROR_TYPE, ESTIMATED, HW_ID, HW_NAME,
+    HW_TYPE, INSTANCE, JOB, LE, MODEL as MODEL_LABEL, PROCESS_EXECUTABLE_NAME, PROCESS_PID, PROVIDER,
+    REASON, REDACTION_KIND, THROTTLE_REASON, TOKEN_TYPE, VALIDATOR, labels, legend,
+)
 from llmwatch import names as n
 
 RATE = "[$__rate_interval]"
 RANGE = "[$__range]"
 
-TARGET = 'job=~"$job", environment=~"$environment"'
-CALL = TARGET + ', gen_ai_provider_name=~"$provider", gen_ai_request_model=~"$model"'
+TARGET = f'{JOB}=~"$job", {ENVIRONMENT}=~"$environment"'
+CALL = TARGET + f', {PROVIDER}=~"$provider", {MODEL_LABEL}=~"$model"'
 # quality metrics carry the request model but no provider
-MODEL = TARGET + ', gen_ai_request_model=~"$model"'
-GPU = TARGET + ', hw_id=~"$gpu"'
+MODEL = TARGET + f', {MODEL_LABEL}=~"$model"'
+GPU = TARGET + f', {HW_ID}=~"$gpu"'
+ERR = f'{ERROR_TYPE}!=""'  # failed calls
 
 DUR = n.OPERATION_DURATION.prom_name
 TTFC = n.TIME_TO_FIRST_CHUNK.prom_name
@@ -32,5 +42,4 @@ def rate(metric: str, selector: str, extra: str = "", window: str = RATE) -> str
 
 
 def quantile(q: float, hist: str, by: str, selector: str = CALL, extra: str = "") -> str:
-    return f"histogram_quantile({q}, sum by (le, {by}) ({rate(hist + '_bucket', selector, extra)}))"
-ERR = 'error_type!=""'
+    return f"histogram_quantile({q}, sum by ({LE}, {by}) ({rate(hist + '_bucket', selector, extra)}))"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from .promql import CALL, COST, DUR, ERR, EST, RANGE, TOK, UNKNOWN, quantile, rate
+from .promql import (
+    CALL, COST, DUR, ERR, EST, ESTIMATED, MODEL_LABEL, PROVIDER, RANGE, TOK, TOKEN_TYPE, UNKNOWN, labels, legend,
+    quantile, rate,
+)
 from .spec import DashboardSpec, PanelSpec, Query, Row
 
-BY = "gen_ai_provider_name, gen_ai_request_model"
-LEG = "{{gen_ai_provider_name}} {{gen_ai_request_model}}"
-SEL = 'job=~"$job", environment=~"$environment", gen_ai_provider_name=~"$provider", gen_ai_request_model=~"$model"'
+BY = labels(PROVIDER, MODEL_LABEL)
+LEG = legend(PROVIDER, MODEL_LABEL)
+SEL = CALL  # cost, unknown-price and estimated-token counters carry provider and model too
 EST_SEL = SEL
 
 DASHBOARD = DashboardSpec(
@@ -28,11 +31,11 @@ DASHBOARD = DashboardSpec(
         )),
         Row("Usage", (
             PanelSpec("Tokens/s by model and type", "How fast is each model consuming input and output tokens?", "timeseries",
-                      (Query(f"sum by ({BY}, gen_ai_token_type) ({rate(TOK + '_sum', CALL)})", LEG + " {{gen_ai_token_type}}"),)),
+                      (Query(f"sum by ({BY}, {TOKEN_TYPE}) ({rate(TOK + '_sum', CALL)})", f"{LEG} {legend(TOKEN_TYPE)}"),)),
             PanelSpec("Average tokens per request", "Are prompts or answers getting longer?", "timeseries",
-                      (Query(f"sum by ({BY}, gen_ai_token_type) ({rate(TOK + '_sum', CALL)}) / "
-                             f"sum by ({BY}, gen_ai_token_type) ({rate(TOK + '_count', CALL)})",
-                             LEG + " {{gen_ai_token_type}}"),)),
+                      (Query(f"sum by ({BY}, {TOKEN_TYPE}) ({rate(TOK + '_sum', CALL)}) / "
+                             f"sum by ({BY}, {TOKEN_TYPE}) ({rate(TOK + '_count', CALL)})",
+                             f"{LEG} {legend(TOKEN_TYPE)}"),)),
             PanelSpec("Latency p95 by model", "Which model is slowest?", "timeseries",
                       (Query(quantile(0.95, DUR, BY), LEG),), "s"),
             PanelSpec("Error rate by model", "Which model fails most often?", "timeseries",
@@ -47,12 +50,12 @@ DASHBOARD = DashboardSpec(
                       (Query(f"sum by ({BY}) ({rate(COST, SEL)}) * 3600", LEG),), "currencyUSD"),
             PanelSpec("Cost from estimated tokens", "How much of the cost rests on locally estimated (not provider-reported) tokens?",
                       "timeseries",
-                      (Query(f"sum by (llmwatch_estimated) ({rate(COST, SEL)}) * 3600", "estimated={{llmwatch_estimated}}"),),
+                      (Query(f"sum by ({ESTIMATED}) ({rate(COST, SEL)}) * 3600", f"estimated={legend(ESTIMATED)}"),),
                       "currencyUSD"),
             PanelSpec("Estimated vs reported tokens/s", "How many tokens does llmwatch have to estimate because the provider reported no usage?",
                       "timeseries",
-                      (Query(f"sum by (gen_ai_token_type) ({rate(TOK + '_sum', CALL)})", "reported {{gen_ai_token_type}}"),
-                       Query(f"sum by (gen_ai_token_type) ({rate(EST, EST_SEL)})", "estimated {{gen_ai_token_type}}"))),
+                      (Query(f"sum by ({TOKEN_TYPE}) ({rate(TOK + '_sum', CALL)})", f"reported {legend(TOKEN_TYPE)}"),
+                       Query(f"sum by ({TOKEN_TYPE}) ({rate(EST, EST_SEL)})", f"estimated {legend(TOKEN_TYPE)}"))),
             PanelSpec("Unknown-price calls by model", "Which models are missing from the price table?", "table",
                       (Query(f"sum by ({BY}) (increase({UNKNOWN}{{{SEL}}}{RANGE})) > 0", instant=True, fmt="table"),), "short", 24),
         )),

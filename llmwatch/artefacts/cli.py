@@ -4,7 +4,8 @@
     llmwatch dashboards push --url https://grafana.example.com --token "$GRAFANA_TOKEN" [--folder llmwatch]
 
 ``push`` needs the ``grafana`` extra (``pip install 'llmwatch[grafana]'``, i.e. grafana-client).
-The dashboards are the committed JSON in ``dashboards/json`` (``--dir`` to use another copy).
+The dashboards are the ones bundled in the package (:mod:`llmwatch.artefacts`); ``--dir`` reads
+another folder of dashboard JSON instead.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from llmwatch import artefacts
 from llmwatch.cli import UsageError
-
-_DEFAULT_DIR = Path(__file__).resolve().parent.parent / "dashboards" / "json"
 
 
 def register(subparsers: Any) -> None:
@@ -41,7 +41,12 @@ def register(subparsers: Any) -> None:
 
 
 def load_dashboards(directory: Path | None) -> list[dict[str, Any]]:
-    directory = directory or _DEFAULT_DIR
+    """The bundled dashboards, or those in ``directory`` (``--dir``)."""
+    if directory is None:
+        bundled = artefacts.dashboards()
+        if not bundled:  # a broken install: say so rather than list nothing
+            raise UsageError("no dashboards bundled in this llmwatch install; pass --dir")
+        return bundled
     files = sorted(directory.glob("*.json")) if directory.is_dir() else []
     if not files:
         raise UsageError(f"--dir {directory}: no dashboard JSON files there")
