@@ -91,7 +91,7 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def run(rounds: int, calls: int, store: bool, scorers: tuple[str, ...] = ()) -> dict:
+def run(rounds: int, calls: int, store: bool, scorers: tuple[str, ...] = (), redact: bool = False) -> dict:
     proc, base = start_simulator()
     tmp = tempfile.mkdtemp(prefix="llmwatch-bench-")
     try:
@@ -101,7 +101,7 @@ def run(rounds: int, calls: int, store: bool, scorers: tuple[str, ...] = ()) -> 
         sink = DiscardSink()
         llmwatch.init(tracer_provider=tp, registry=CollectorRegistry(), sinks=[sink], capture_content=True,
                       store=store, store_url=f"sqlite:///{tmp}/bench.db", prometheus=True,
-                      scorers=scorers, redact=bool(scorers), moderation_base_url=base)
+                      scorers=scorers, redact=redact or bool(scorers), moderation_base_url=base)
         state = openai_instr._STATE
         client = openai.OpenAI(base_url=base, api_key="sk-bench", max_retries=0)
         messages = [{"role": "system", "content": "You are terse."},
@@ -180,12 +180,14 @@ def main() -> int:
     ap.add_argument("--store", action="store_true", help="also write records to a SQLite prompt log")
     ap.add_argument("--scorers", default="", help="comma-separated embedded scorers to run too, with redaction on "
                     "(e.g. injection,validation,moderation): shows what scoring costs the caller's thread")
+    ap.add_argument("--redact", action="store_true", help="redaction on (the product's default; off here unless "
+                    "given, so runs compare with earlier figures)")
     args = ap.parse_args()
     scorers = tuple(x for x in args.scorers.split(",") if x)
-    res = run(args.rounds, args.calls, args.store, scorers)
+    res = run(args.rounds, args.calls, args.store, scorers, args.redact)
     print(f"llmwatch overhead (openai {openai.__version__}, python {sys.version.split()[0]}, "
           f"{os.cpu_count()} cpus, store={'sqlite' if args.store else 'off'}, "
-          f"scorers={','.join(scorers) or 'none'})")
+          f"scorers={','.join(scorers) or 'none'}, redact={'on' if args.redact or scorers else 'off'})")
     print(f"{'case':<18}{'added CPU/call (median)':>25}{'(p99)':>10}{'process CPU':>14}{'CPU ratio':>11}{'wall ratio':>12}")
     for case in ("chat", "stream_20_chunks", "chain_3_levels"):
         r = res[case]

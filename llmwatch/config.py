@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from llmwatch.options import (
     ConfigError,
@@ -114,7 +115,7 @@ class Config:
         "Folder where records wait while the database is unreachable (default: <user data dir>/llmwatch/spool/"
         "<hash of the store URL>).")
     store_spool_max_bytes: int = option(
-        1 << 30, "LLMWATCH_STORE_SPOOL_MAX_BYTES", byte_size(1 << 20, 1 << 44),
+        1 << 30, "LLMWATCH_STORE_SPOOL_MAX_BYTES", byte_size(1024, 1 << 44),
         "Bound on the disk spool (bytes, or 512MB / 1GiB); beyond it the oldest spooled batches are dropped "
         "and counted.")
     store_retention: float | None = option(
@@ -134,7 +135,7 @@ class Config:
         return list(dataclasses.fields(cls))
 
     @classmethod
-    def resolve(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> "Config":
+    def resolve(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Config:
         """Build a Config from keyword overrides, then the environment, then defaults."""
         overrides = dict(overrides or {})
         check_known(cls, list(overrides), "", "llmwatch")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import sys
 import tempfile
 import urllib.request
@@ -89,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         scorers.append("toxicity")
         extra["toxicity_checkpoint"] = args.toxicity_checkpoint
     llmwatch.init(service_name="llmwatch-demo", tracer_provider=provider, prometheus_port=args.port,
-                  store_url=store, scorers=scorers, redact=True, moderation_base_url=base_url, **extra)
+                  store_url=store, scorers=scorers, moderation_base_url=base_url, **extra)  # redaction: on by default
     rt = _runtime.current()
     port = rt.metrics_server.server_port if rt and rt.metrics_server else None
     print(f"==> llmwatch.init(): /metrics on http://127.0.0.1:{port}/metrics, prompt log {store}")
@@ -97,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
         outcomes = _workload(openai.OpenAI(base_url=base_url, api_key=os.environ.get("OPENAI_API_KEY", "sk-demo"),
                                            max_retries=1), args, simulated=sim is not None)
         llmwatch.flush()
+        assert rt is not None  # init() above started it
         _summary(exporter.get_finished_spans(), rt.pipeline, outcomes)
         if port:
             _show_metrics(port)
@@ -137,15 +137,18 @@ def _workload(client: Any, args: argparse.Namespace, simulated: bool) -> dict[st
         if simulated and i % 5 == 2:
             headers["x-sim-latency-ms"] = str(rng.randint(100, 400))
         if i % 3 == 0:
-            def call(model=model, messages=messages, headers=headers, usage=(i % 2 == 0)):
+            def streamed(model: str = model, messages: list[dict[str, str]] = messages,
+                         headers: dict[str, str] = headers, usage: bool = (i % 2 == 0)) -> None:
                 kw = {"stream_options": {"include_usage": True}} if usage else {}
                 for _ in client.chat.completions.create(model=model, messages=messages, stream=True,
                                                         extra_headers=headers, **kw):
                     pass
+            attempt(streamed)
         else:
-            def call(model=model, messages=messages, headers=headers):
+            def plain(model: str = model, messages: list[dict[str, str]] = messages,
+                      headers: dict[str, str] = headers) -> None:
                 client.chat.completions.create(model=model, messages=messages, temperature=0.3, extra_headers=headers)
-        attempt(call)
+            attempt(plain)
     attempt(lambda: client.responses.create(model="gpt-4o-mini", input="Name three observability signals.",
                                             instructions="Answer in one line."))
     attempt(lambda: client.embeddings.create(model="text-embedding-3-small", input=list(_PROMPTS)))
@@ -237,4 +240,15 @@ def _show_store(store: str) -> None:
     cli_main(["logs", "--url", store, "query", "--flagged-by", "moderation", "--limit", "3"])
     print(f"\n==> llmwatch logs --url {store} query --injection --limit 3")
     cli_main(["logs", "--url", store, "query", "--injection", "--limit", "3"])
+    _show_redacted(store)
     sys.stdout.flush()
+
+
+def _show_redacted(store: str) -> None:
+    """The prompt that carried an e-mail address and an API key, as the prompt log holds it."""
+    from llmwatch import logs
+
+    page = logs.query(url=store, text="account", limit=1)
+    for call in page:
+        print("\n==> the prompt with a secret, as stored (redaction is on by default; redact=False opts out)")
+        print("  " + call.prompt_text[:200])

@@ -278,8 +278,7 @@ STORE_METRICS: tuple[MetricSpec, ...] = (
 )
 
 # --------------------------------------------------------------------------------------------
-# Quality & safety (issue 5: scorers). Declared here first so dashboards and alerts can use them;
-# the scorers must emit exactly these names and labels. All share ``gen_ai.request.model`` with the
+# Quality & safety scorers. Dashboards and alerts read these; the scorers must emit exactly these names and labels. All share ``gen_ai.request.model`` with the
 # core metrics so ratios against call counts join on it.
 # --------------------------------------------------------------------------------------------
 LLMWATCH_DIRECTION = "llmwatch.direction"  # "input" (prompt) | "output" (completion)
@@ -325,13 +324,21 @@ FEEDBACK_SCORE = MetricSpec(
     (GEN_AI_REQUEST_MODEL, LLMWATCH_FEEDBACK_KIND), (0.0, 0.25, 0.5, 0.75, 1.0),
 )
 
+SCORER_AVAILABLE = MetricSpec(
+    "llmwatch.scorer.available", "gauge", "{state}",
+    "1 when a configured scorer can run here (its extra, model and weights are installed), 0 when it "
+    "cannot; the log line and the scorer's status say why (e.g. \"toxicity: no weights (run `llmwatch "
+    "models fetch detoxify original`)\"). One series per configured scorer.",
+    (GEN_AI_EVALUATION_NAME,),
+)
+
 QUALITY_METRICS: tuple[MetricSpec, ...] = (
     TOXICITY_SCORE, MODERATION_FLAGS, INJECTION_DETECTIONS, REDACTIONS, VALIDATION_FAILURES,
     FEEDBACK_SCORE,
 )
 
 # --------------------------------------------------------------------------------------------
-# GPU (issue 6: agent). OTel hardware semconv ``hw.*`` names, translated to Prometheus by the same
+# GPU (the agent and init(gpu=True)). OTel hardware semconv ``hw.*`` names, translated to Prometheus by the same
 # rules as everything else; llmwatch.gpu.* where semconv has nothing. One series per GPU, labelled
 # ``hw_id`` (the GPU UUID) and ``hw_name`` (the product name).
 # --------------------------------------------------------------------------------------------
@@ -458,7 +465,7 @@ def by_prom_name() -> dict[str, MetricSpec]:
 
 
 # --------------------------------------------------------------------------------------------
-# Chains, agents, tools and retrievals (issue 4): parent spans around LLM calls, and roll-ups of
+# Chains, agents, tools and retrievals: parent spans around LLM calls, and roll-ups of
 # the calls beneath them. Span names follow semconv: "invoke_agent {gen_ai.agent.name}",
 # "execute_tool {gen_ai.tool.name}", "retrieval {gen_ai.data_source.id}", "invoke_workflow {name}".
 # --------------------------------------------------------------------------------------------

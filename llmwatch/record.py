@@ -1,9 +1,10 @@
 """The call record: one plain object per finished LLM call, handed to sinks off the caller's thread.
 
-The instrumentation fills a :class:`CallRecord` on the caller's thread with what the response
-already holds (timestamps, ids, usage, references to the request and response) and puts it on the
-bounded :class:`~llmwatch.pipeline.RecordPipeline`. Everything expensive — content normalisation,
-token estimation, redaction, SQL — happens later, in the pipeline's worker thread.
+The caller's thread only stamps a finished call and puts it on the bounded
+:class:`~llmwatch.pipeline.RecordPipeline`; the pipeline's worker completes the call and builds
+its :class:`CallRecord` (timestamps, ids, usage, references to the request and response), then
+does everything expensive — content normalisation, token estimation, redaction — before the
+sinks (SQL writes happen on the store's own writer thread).
 
 Sinks (the SQL prompt-log store, scorers, test collectors) implement :class:`Sink`.
 """
@@ -11,8 +12,9 @@ Sinks (the SQL prompt-log store, scorers, test collectors) implement :class:`Sin
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 STATUS_OK = "ok"
 STATUS_ERROR = "error"
@@ -71,7 +73,7 @@ class CallRecord:
     output_messages: list[dict[str, Any]] | None = None
     embedding_dimensions: int | None = None
     service_name: str | None = None
-    # Request context (filled from llmwatch.context(...) once that lands; None otherwise)
+    # Request context (filled from llmwatch.context(...); None outside one)
     session_id: str | None = None
     conversation_id: str | None = None
     user_id: str | None = None
@@ -100,7 +102,7 @@ class CallRecord:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict of the public fields (transient references excluded)."""
         out: dict[str, Any] = {}
-        for name in self.__slots__:  # type: ignore[attr-defined]
+        for name in self.__slots__:
             if name in _TRANSIENT:
                 continue
             out[name] = getattr(self, name)

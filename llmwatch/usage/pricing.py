@@ -4,9 +4,10 @@ The table ships with the package (``llmwatch/data/prices.json``, dated by ``as_o
 with :mod:`importlib.resources`; nothing is ever fetched. A user file of the same shape (config
 ``price_file`` / ``LLMWATCH_PRICE_FILE``) overrides or adds whole model entries.
 
-``cost()`` runs on the caller's thread, so the work is front-loaded: the file is validated at
-load, and each model string is resolved to its rates once (``functools.lru_cache``); after that a
-call is one cached lookup and a few multiplications.
+``cost()`` runs once per call on the record worker, so the work is front-loaded: the file is
+validated at load, and each model string is resolved to its rates once (``functools.lru_cache``);
+after that a call is one cached lookup and a few multiplications. :func:`price` is the one rule
+every call is priced by (which model to try, when a call is billable, unknown is never $0).
 
     >>> table = PriceTable.load()
     >>> table.cost("gpt-4o-2024-08-06", input_tokens=1000, output_tokens=500, cached_input_tokens=400)
@@ -22,10 +23,11 @@ import json
 import math
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
-from typing import NamedTuple, Any, Mapping
+from typing import Any, NamedTuple
 
 __all__ = ["PriceTable", "Price", "PriceFileError", "normalise_model", "FIELDS", "BUNDLED"]
 
@@ -76,7 +78,7 @@ def normalise_model(model: str) -> str:
 class PriceTable:
     """Immutable model -> :class:`Price` table. Build it with :meth:`load`."""
 
-    def __init__(self, prices: Mapping[str, Price], as_of: str, source: str,
+    def __init__(self, prices: Mapping[str, Price], as_of: str | None, source: str | None,
                  user_file: str | None = None) -> None:
         self._prices = dict(prices)
         self.as_of = as_of

@@ -22,7 +22,9 @@ def answer(q):
 
 
 answer("hello")
-rt = llmwatch._runtime.current()
+from llmwatch import _runtime  # noqa: E402
+
+rt = _runtime.current()
 print("APP " + json.dumps({
     "initialized": llmwatch.is_initialized(),
     "same_tracer_provider": rt is not None and rt.tracer_provider is trace.get_tracer_provider(),
