@@ -17,6 +17,7 @@ _COMMAND_MODULES = (
     "llmwatch.store.cli",
     "llmwatch.artefacts.cli",
     "llmwatch.scoring.cli",
+    "llmwatch.scoring.models",
     "llmwatch.daemon.cli",
 )
 

@@ -82,10 +82,11 @@ def run(args: argparse.Namespace) -> int:
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    scorers = ["moderation", "injection", "validation"]
+    # Toxicity runs when its weights are installed (`llmwatch models fetch detoxify original`, or
+    # --toxicity-checkpoint); otherwise the summary says so instead of silently scoring nothing.
+    scorers = ["moderation", "injection", "validation", "toxicity"]
     extra: dict[str, Any] = {}
     if args.toxicity_checkpoint:
-        scorers.append("toxicity")
         extra["toxicity_checkpoint"] = args.toxicity_checkpoint
     llmwatch.init(service_name="llmwatch-demo", tracer_provider=provider, prometheus_port=args.port,
                   store_url=store, scorers=scorers, moderation_base_url=base_url, **extra)  # redaction: on by default
@@ -210,11 +211,15 @@ def _summary(spans: Any, pipeline: Any, outcomes: dict[str, int]) -> None:
     print(f"  tokens (provider usage) input {in_tok}, output {out_tok}"
           "   (streams without usage are estimated on the record, see the prompt log)")
     print(f"  cost (priced calls)     ${cost:.6f}; calls with unknown price: {unknown}")
-    print(f"  latency                 p50 {_pct(durations, .5) * 1000:.1f} ms, p95 {_pct(durations, .95) * 1000:.1f} ms,"
-          f" p99 {_pct(durations, .99) * 1000:.1f} ms")
+    print(f"  latency                 p50 {_pct(durations, .5) * 1000:.1f} ms,"
+          f" p95 {_pct(durations, .95) * 1000:.1f} ms, p99 {_pct(durations, .99) * 1000:.1f} ms")
     if ttfc:
         print(f"  time to first chunk     p50 {_pct(ttfc, .5) * 1000:.1f} ms, p95 {_pct(ttfc, .95) * 1000:.1f} ms")
     print(f"  errors                  {errors or 'none'}")
+    from llmwatch.scoring import worker
+
+    for line in worker.statuses().values():
+        print(f"  scorer                  {line}")
 
 
 def _show_metrics(port: int) -> None:

@@ -278,8 +278,9 @@ STORE_METRICS: tuple[MetricSpec, ...] = (
 )
 
 # --------------------------------------------------------------------------------------------
-# Quality & safety scorers. Dashboards and alerts read these; the scorers must emit exactly these names and labels. All share ``gen_ai.request.model`` with the
-# core metrics so ratios against call counts join on it.
+# Quality & safety scorers. Dashboards and alerts read these; the scorers must emit exactly these
+# names and labels. All share ``gen_ai.request.model`` with the core metrics so ratios against call
+# counts join on it.
 # --------------------------------------------------------------------------------------------
 LLMWATCH_DIRECTION = "llmwatch.direction"  # "input" (prompt) | "output" (completion)
 LLMWATCH_CATEGORY = "llmwatch.category"  # scorer/moderation category, e.g. "toxicity", "hate"
@@ -334,7 +335,7 @@ SCORER_AVAILABLE = MetricSpec(
 
 QUALITY_METRICS: tuple[MetricSpec, ...] = (
     TOXICITY_SCORE, MODERATION_FLAGS, INJECTION_DETECTIONS, REDACTIONS, VALIDATION_FAILURES,
-    FEEDBACK_SCORE,
+    FEEDBACK_SCORE, SCORER_AVAILABLE,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -345,7 +346,8 @@ QUALITY_METRICS: tuple[MetricSpec, ...] = (
 HW_ID = "hw.id"
 HW_NAME = "hw.name"
 HW_TYPE = "hw.type"  # always "gpu" here
-LLMWATCH_THROTTLE_REASON = "llmwatch.gpu.throttle.reason"  # hw_thermal|sw_thermal|hw_power_brake|sw_power_cap|hw_slowdown|...
+# hw_thermal|sw_thermal|hw_power_brake|sw_power_cap|hw_slowdown|...
+LLMWATCH_THROTTLE_REASON = "llmwatch.gpu.throttle.reason"
 PROCESS_PID = "process.pid"
 PROCESS_EXECUTABLE_NAME = "process.executable.name"
 

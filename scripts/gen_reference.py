@@ -189,8 +189,9 @@ ATTRIBUTES: dict[str, Attr] = {
         "`init(gpu=True)`: max GPU utilisation (0..1) over the call's window (device-wide)."),
     n.LLMWATCH_GPU_MEMORY_DELTA: Attr("llmwatch", "int", "span",
         "`init(gpu=True)`: GPU memory in use at the window's end minus before it, bytes (device-wide)."),
-    n.GEN_AI_EVALUATION_NAME: Attr("development", "string", "span",
-        "`gen_ai.evaluation.result` events (on the `evaluation <scorer>` child span): the scorer."),
+    n.GEN_AI_EVALUATION_NAME: Attr("development", "string", "span+metric",
+        "`gen_ai.evaluation.result` events (on the `evaluation <scorer>` child span): the scorer; "
+        "the label of `llmwatch_scorer_available`."),
     n.GEN_AI_EVALUATION_SCORE_VALUE: Attr("development", "double", "span",
         "`gen_ai.evaluation.result` events: the score."),
     n.GEN_AI_EVALUATION_SCORE_LABEL: Attr("development", "string", "span",

@@ -17,7 +17,8 @@ def build_tiny_detoxify(folder: Path) -> Path:
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
 
     folder.mkdir(parents=True, exist_ok=True)
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(set(_WORDS)) + list("abcdefghijklmnopqrstuvwxyz.,?!")
+    vocab = (["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(set(_WORDS))
+             + list("abcdefghijklmnopqrstuvwxyz.,?!"))
     (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
     tokenizer = BertTokenizer(str(folder / "vocab.txt"), do_lower_case=True)
     torch.manual_seed(0)
@@ -33,3 +34,26 @@ def build_tiny_detoxify(folder: Path) -> Path:
                            "dataset": {"args": {"classes": CLASSES}}},
                 "state_dict": model.state_dict()}, ckpt)
     return ckpt
+
+
+def local_sources(ckpt: Path):
+    """``(download, hf)`` for :func:`llmwatch.scoring.models.fetch_detoxify` that serve the tiny
+    checkpoint from disk instead of GitHub and the Hugging Face hub. ``hf`` is the real
+    ``fetch_hf`` (the same transformers classes, ``from_pretrained(...).save_pretrained(...)``)
+    reading the local folder in place of the hub name. ``downloads`` lists the URLs asked for."""
+    import shutil
+
+    from llmwatch.scoring.models import fetch_hf
+
+    downloads: list[str] = []
+
+    def download(url: str, dest: Path) -> None:
+        downloads.append(url)
+        shutil.copyfile(ckpt, dest)
+
+    def hf(model_type: str, model_name: str, tokenizer_name: str, folder: Path) -> None:
+        assert model_type == "bert-base-uncased"  # what the checkpoint names, like the released ones
+        fetch_hf(str(ckpt.parent), model_name, tokenizer_name, folder)
+
+    download.downloads = downloads  # type: ignore[attr-defined]
+    return download, hf

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from llmwatch.scoring.pii import Redactor, luhn_ok
+from llmwatch.scoring.identifiers import luhn_ok
+from llmwatch.scoring.pii import Redactor
 
 _ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 

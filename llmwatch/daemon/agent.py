@@ -126,8 +126,22 @@ class Agent:
             self.scorers_state = f"not running: llmwatch.scoring.agent.run_workers unavailable ({exc})"
             logger.info("llmwatch agent: %s", self.scorers_state)
             return
-        self.scorers_state = "running"
-        self._spawn("scorers", lambda: run_workers(self.store_url, list(self.config.scorers), self.stop_event))
+        from llmwatch.scoring import build_scorer
+        from llmwatch.scoring.base import describe
+
+        try:
+            scorers = [build_scorer(name, None) for name in self.config.scorers]
+        except Exception as exc:  # noqa: BLE001 - reported by /readyz
+            self.scorers_state = f"not running: {type(exc).__name__}: {exc}"
+            logger.warning("llmwatch agent: %s", self.scorers_state)
+            return
+        lines = [describe(s) for s in scorers]
+        runnable = [s for s, (ok, _) in zip(scorers, lines) if ok]
+        for ok, line in lines:
+            if not ok:
+                logger.warning("llmwatch agent: scorer off: %s", line)
+        self.scorers_state = "running" + (f" ({'; '.join(line for _, line in lines)})" if lines else "")
+        self._spawn("scorers", lambda: run_workers(self.store_url, runnable, self.stop_event))
 
     # ------------------------------------------------------------------ work
     def _retention_loop(self) -> None:
@@ -139,8 +153,11 @@ class Agent:
         from llmwatch.store.db import open_engine
         from llmwatch.store.maintenance import prune
 
+        retention = self.config.retention
+        if retention is None:  # the loop only runs with a retention set
+            return 0
         try:
-            deleted = prune(open_engine(self.store_url), older_than=self.config.retention)
+            deleted = prune(open_engine(self.store_url), older_than=retention)
         except Exception as exc:  # noqa: BLE001 - next pass retries
             self.health.runs.labels(type(exc).__name__).inc()
             logger.warning("llmwatch agent: retention pass failed: %s", exc)

@@ -14,7 +14,8 @@ import logging
 import threading
 import time
 import weakref
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
@@ -25,7 +26,7 @@ logger = logging.getLogger("llmwatch")
 
 # Per registry (weakly held: a test's throwaway registry must not leave metrics behind whose
 # id() a new registry could reuse).
-_BY_REGISTRY: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDictionary()
+_BY_REGISTRY: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 _BY_REGISTRY_LOCK = threading.Lock()
 
 
@@ -52,12 +53,12 @@ def prometheus_metric(spec: MetricSpec, registry: CollectorRegistry | None) -> A
 class _Family:
     """One metric on both paths with a per-label-tuple child cache."""
 
-    __slots__ = ("prom", "otel", "spec", "_children", "_attrs")
+    __slots__ = ("prom", "otel", "spec", "_children", "_attrs", "_last")
 
     def __init__(self, spec: MetricSpec, registry: CollectorRegistry | None, meter: Any, enabled: bool) -> None:
         self.spec = spec
-        self.prom = prometheus_metric(spec, registry) if enabled else None
-        self.otel = None
+        self.prom: Any = prometheus_metric(spec, registry) if enabled else None
+        self.otel: Any = None
         if meter is not None:
             if spec.kind == "histogram":
                 self.otel = meter.create_histogram(spec.otel_name, unit=spec.unit, description=spec.description,
@@ -67,17 +68,17 @@ class _Family:
             else:
                 self.otel = meter.create_up_down_counter(spec.otel_name, unit=spec.unit,
                                                          description=spec.description)
-        self._children: dict[tuple, Any] = {}
-        self._attrs: dict[tuple, dict[str, Any]] = {}
+        self._children: dict[tuple[str, ...], Any] = {}
+        self._attrs: dict[tuple[str, ...], dict[str, Any]] = {}
 
-    def child(self, key: tuple) -> Any:
+    def child(self, key: tuple[str, ...]) -> Any:
         child = self._children.get(key)
         if child is None:
             child = self.prom.labels(*key) if key else self.prom
             self._children[key] = child
         return child
 
-    def attrs(self, key: tuple) -> dict[str, Any]:
+    def attrs(self, key: tuple[str, ...]) -> dict[str, Any]:
         attrs = self._attrs.get(key)
         if attrs is None:
             # OTel omits empty attributes (error.type on success) exactly as semconv asks.
@@ -85,17 +86,27 @@ class _Family:
             self._attrs[key] = attrs
         return attrs
 
-    def observe(self, key: tuple, value: float) -> None:
+    def observe(self, key: tuple[str, ...], value: float) -> None:
         if self.prom is not None:
             self.child(key).observe(value)
         if self.otel is not None:
             self.otel.record(value, self.attrs(key))
 
-    def inc(self, key: tuple, value: float = 1.0) -> None:
+    def inc(self, key: tuple[str, ...], value: float = 1.0) -> None:
         if self.prom is not None:
             self.child(key).inc(value)
         if self.otel is not None:
             self.otel.add(value, self.attrs(key))
+
+    def set(self, key: tuple[str, ...], value: float) -> None:
+        """A gauge's value (OTel: the up-down counter moves by the difference from the last value)."""
+        if self.prom is not None:
+            self.child(key).set(value)
+        if self.otel is not None:
+            last = self._last.get(key, 0.0)
+            self._last[key] = value
+            if value != last:
+                self.otel.add(value - last, self.attrs(key))
 
 
 class Instruments:
@@ -104,7 +115,9 @@ class Instruments:
     def __init__(self, registry: CollectorRegistry | None = None, meter: Any = None, prometheus: bool = True) -> None:
         # Kept so extensions (the scorers) create their instruments on the same registry/meter.
         self.registry, self.meter, self.prometheus = registry, meter, prometheus
-        f = lambda spec: _Family(spec, registry, meter, prometheus)  # noqa: E731
+        def f(spec: names.MetricSpec) -> _Family:
+            return _Family(spec, registry, meter, prometheus)
+
         self.duration = f(names.OPERATION_DURATION)
         self.tokens = f(names.TOKEN_USAGE)
         self.ttfc = f(names.TIME_TO_FIRST_CHUNK)

@@ -15,8 +15,9 @@ the embedded worker and the agent, so a scorer is written once and runs in eithe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 INPUT = "input"  # the prompt (user messages, system instructions)
 OUTPUT = "output"  # the completion
@@ -148,3 +149,22 @@ def item_from_record(record: Any) -> Item:
 def _plain(value: Any) -> Any:
     """response_format may be a pydantic class (``parse``); keep only JSON-able dicts."""
     return value if isinstance(value, dict) else None
+
+
+def describe(scorer: Any) -> tuple[bool, str]:
+    """(can it run here, one status line) for /readyz, the demo and ``llmwatch_scorer_available``.
+
+    A scorer may say so itself with ``available()`` and ``status`` (a string, or a ``status()``
+    returning a dict with a ``stage`` line); otherwise it is taken to be able to run."""
+    name = str(getattr(scorer, "name", type(scorer).__name__))
+    available = getattr(scorer, "available", None)
+    ok = bool(available()) if callable(available) else True
+    status = getattr(scorer, "status", None)
+    if callable(status):
+        status = status()
+    if isinstance(status, dict):
+        status = status.get("stage")
+    line = str(status) if status else ("ok" if ok else "unavailable")
+    if not line.startswith(f"{name}:"):
+        line = f"{name}: {line}"
+    return ok, line

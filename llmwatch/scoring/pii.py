@@ -1,152 +1,204 @@
 """PII and secret detection and redaction: one redactor for spans, events and the prompt log.
 
 Each match is replaced by ``[REDACTED:<kind>]``; a replacement never matches again, so redaction
-is idempotent. Kinds: ``email``, ``phone``, ``credit_card`` (Luhn-checked), ``api_key``
-(``sk-…``, ``ghp_…``, ``xox?-…``), ``aws_access_key`` (``AKIA…``/``ASIA…``), ``aws_secret_key``
-(``aws_secret_access_key = …``), ``jwt``, ``ip`` (IPv4 with valid octets, IPv6), plus user patterns
-(``redact_patterns``: ``{"kind": "regex"}``).
+is idempotent. Secrets: ``api_key`` (``sk-…``, ``ghp_…``, ``xox?-…``), ``aws_access_key``
+(``AKIA…``/``ASIA…``), ``aws_secret_key`` (``aws_secret_access_key = …``), ``jwt``. Contact and
+network: ``email``, ``phone``, ``jp_phone``, ``ip`` (IPv4 with valid octets, IPv6). Financial and
+national identifiers, each validated before it is masked (see :data:`KINDS`): ``credit_card``
+(Luhn), ``iban`` (country length + mod 97), ``jp_my_number``, ``us_ssn``, ``uk_nino``, ``es_dni``,
+``br_cpf``, ``cn_resident_id``, ``kr_rrn``. Plus user patterns (``redact_patterns``:
+``{"kind": "regex"}``).
 
     >>> Redactor().text("mail bob@example.com, key sk-abcdefghijklmnopqrstuv")[0]
     'mail [REDACTED:email], key [REDACTED:api_key]'
+    >>> Redactor().text("IBAN DE89 3704 0044 0532 0130 00, order 123456789012")[0]
+    'IBAN [REDACTED:iban], order 123456789012'
 
-The same :class:`Redactor` object is installed on the span content path (before capping, so a
-secret cut at the cap cannot leak half of itself), on records before any sink sees them, and on
-evaluation explanations, so every place content leaves the process applies identical rules.
+Precision over recall for identifiers: a value that fails its checksum (or date, or numbering
+plan) is not masked as that kind, and the text is offered to the rules after it instead. Where a
+checksum alone is too weak to tell an identifier from any other number of that length, the kind
+also needs a context keyword right before the value: ``jp_my_number`` always (one check digit: 1
+in 10 random 12-digit numbers pass), ``br_cpf`` and ``us_ssn`` when written as bare digits.
+
+``init()`` builds one :class:`Redactor` (inside :class:`llmwatch.scoring.redaction.Redaction`) and
+hands it to the span content path (before capping, so a secret cut at the cap cannot leak half of
+itself), to the record pipeline before any sink sees a record, to the store and to evaluation
+explanations, so every place content leaves the process applies identical rules. The checks
+behind the identifier kinds live in :mod:`llmwatch.scoring.identifiers`.
 """
 
 from __future__ import annotations
 
 import collections
-import dataclasses
-import json
 import re
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from llmwatch.scoring.base import FLAGGED, INPUT, OK, OUTPUT, Evaluation, Item
-
-# Order matters: the alternation tries them left to right at each position, so the specific
-# secret shapes come before the generic number shapes they contain.
-_BUILTIN: tuple[tuple[str, str], ...] = (
-    ("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"),
-    ("api_key", r"sk-(?:proj-|ant-|live-|test-)?[A-Za-z0-9_-]{20,}|\bgh[pousr]_[A-Za-z0-9]{30,}"
-                r"|\bxox[abposr]-[A-Za-z0-9-]{10,}"),
-    ("aws_access_key", r"(?:AKIA|ASIA)[0-9A-Z]{16}"),
-    ("aws_secret_key", r"(?i:aws_?secret(?:_?access)?_?key)[\"']?\s*[:=]\s*[\"']?[A-Za-z0-9/+=]{40,}"),
-    ("email", r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
-    # The whole run of digits with single separators: a card next to other numbers ("card
-    # 4111 1111 1111 1111 0") fails Luhn as a whole, so _card_spans looks for it inside the run.
-    ("credit_card", r"(?<!\d)\d(?:[ -]?\d){12,}(?!\d)"),
-    ("ip", r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])|(?<![:\w])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![:\w])"),
-    ("phone", r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]?\d{3,4}(?!\w)"),
+from llmwatch.scoring.identifiers import (
+    Check,
+    card_spans,
+    cn_id_spans,
+    cpf_spans,
+    dni_spans,
+    iban_spans,
+    ip_spans,
+    jp_phone_spans,
+    my_number_spans,
+    nino_spans,
+    phone_spans,
+    rrn_spans,
+    ssn_spans,
+    whole,
 )
+
 _PLACEHOLDER = re.compile(r"\[REDACTED:[a-z0-9_]+\]")
 
 
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
+_KW_GAP = r"[^\d\n]{0,20}?"  # keyword, then up to 20 characters that are neither digits nor a line break
+
+# (kind, pattern, check). Order matters: the alternation tries them left to right at each
+# position, so the specific shapes come before the generic number shapes they contain. A match
+# its check rejects is offered to the rules after it.
+_BUILTIN: tuple[tuple[str, str, Check | None], ...] = (
+    ("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}", None),
+    ("api_key", r"sk-(?:proj-|ant-|live-|test-)?[A-Za-z0-9_-]{20,}|\bgh[pousr]_[A-Za-z0-9]{30,}"
+                r"|\bxox[abposr]-[A-Za-z0-9-]{10,}", None),
+    ("aws_access_key", r"(?:AKIA|ASIA)[0-9A-Z]{16}", None),
+    ("aws_secret_key", r"(?i:aws_?secret(?:_?access)?_?key)[\"']?\s*[:=]\s*[\"']?[A-Za-z0-9/+=]{40,}", None),
+    ("email", r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", None),
+    ("iban", r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,}", iban_spans),
+    ("cn_resident_id", r"(?<![\w-])[1-8]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}"
+                       r"[\dXx](?![\w-])", cn_id_spans),
+    ("kr_rrn", r"(?<![\w-])\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])-[1-8]\d{6}(?![\w-])", rrn_spans),
+    ("jp_my_number", r"(?:マイナンバー|個人番号|(?i:\bmy[ _-]?number))" + _KW_GAP
+                     + r"(?<!\d)\d{4}[ -]?\d{4}[ -]?\d{4}(?![\w-])", my_number_spans),
+    ("br_cpf", r"(?:(?i:\bCPF)" + _KW_GAP + r")?(?<![\w.-])(?:\d{3}\.\d{3}\.\d{3}-\d{2}|\d{11})(?![\w.-])", cpf_spans),
+    ("us_ssn", r"(?:(?i:\bSSN|\bsocial security(?: number| no\.?)?)" + _KW_GAP
+               + r")?(?<![\w.-])\d{3}[ -]?\d{2}[ -]?\d{4}(?![\w.-])", ssn_spans),
+    ("es_dni", r"(?<![\w.-])(?:[XYZ]-?\d{7}|\d{8}|\d{2}\.\d{3}\.\d{3})-?[A-Z](?![\w-])", dni_spans),
+    ("uk_nino", r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b", nino_spans),
+    # The whole run of digits with single separators: a card next to other numbers ("card
+    # 4111 1111 1111 1111 0") fails Luhn as a whole, so card_spans looks for it inside the run.
+    ("credit_card", r"(?<!\d)\d(?:[ -]?\d){12,}(?!\d)", card_spans),
+    ("ip", r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])|(?<![:\w])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![:\w])",
+     ip_spans),
+    ("jp_phone", r"(?<![\w+])(?:(?:\+81[ -]?(?:\(0\)[ -]?)?|0)(?:[25-9]0[ -]?\d{4}[ -]?\d{4}|120[ -]?\d{3}[ -]?\d{3}"
+                 r"|800[ -]?\d{3}[ -]?\d{4}|[1-9]\d{0,3}[ -]\d{1,4}[ -]\d{4})|\+81[ -]?[1-9]\d{8}"
+                 r"|\(0\d{1,4}\)[ -]?\d{1,4}[ -]?\d{4}|0\d{1,4}\(\d{1,4}\)\d{4})(?![\w-])", jp_phone_spans),
+    # Not a piece of a longer dotted/dashed number (a version, a CPF look-alike, an ISBN) or of
+    # a code ("INV-2024-000123").
+    ("phone", r"(?<![\w+])(?<!\w[.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]?\d{3,4}"
+              r"(?!\w|[.-]\d)", phone_spans),
+)
+
+# A cheap test per built-in kind that every match of it passes: a text that fails it is scanned
+# without that rule. Most texts hold no IBAN-, ID- or card-shaped run, so the alternation they
+# are scanned with stays short. Measured on 432-character texts against the earlier eight-rule
+# scan: 2.4x faster on prose without digits, 0.6x on text dense with numbers and dates.
+# ``run`` is the longest run of digits in the text; a gate is a literal search or a run length.
+_DIGIT_RUN = re.compile(r"\d+")
+_DOTTED = re.compile(r"\d\.\d{3}\.\d{3}")
+Gate = Callable[[str, int], bool]
 
 
-_GROUP = re.compile(r"\d+")
+def _has(pattern: str) -> Gate:
+    search = re.compile(pattern).search
+    return lambda text, run: search(text) is not None
 
 
-def _is_card(text: str) -> bool:
-    digits = re.sub(r"\D", "", text)
-    return 13 <= len(digits) <= 19 and luhn_ok(digits)
+_GATES: dict[str, Gate] = {
+    "jwt": _has(r"eyJ"), "api_key": _has(r"sk-|gh[pousr]_|xox"), "aws_access_key": _has(r"AKIA|ASIA"),
+    "aws_secret_key": _has(r"(?i:secret)"), "email": _has(r"@"), "iban": _has(r"[A-Z]{2}\d{2}"),
+    "cn_resident_id": lambda text, run: run >= 17, "kr_rrn": lambda text, run: run >= 6,
+    "jp_my_number": _has(r"マイナンバー|個人番号|(?i:number)"),
+    "br_cpf": lambda text, run: run >= 11 or _DOTTED.search(text) is not None,
+    "us_ssn": lambda text, run: run >= 3, "es_dni": lambda text, run: run >= 7 or _DOTTED.search(text) is not None,
+    "uk_nino": _has(r"[A-Z]{2} ?\d{2}"), "credit_card": lambda text, run: run >= 1,
+    "ip": _has(r"\d\.\d{1,3}\.|[0-9A-Fa-f]:[0-9A-Fa-f]"), "jp_phone": _has(r"\+81|0\d"),
+    "phone": lambda text, run: run >= 3,
+}
 
 
-def _card_spans(run: str) -> list[tuple[int, int]]:
-    """Spans of ``run`` (digits with single separators) that are card numbers: the whole run, or
-    else the longest leftmost sequences of whole digit groups that pass the length and Luhn check."""
-    if _is_card(run):
-        return [(0, len(run))]
-    groups = [m.span() for m in _GROUP.finditer(run)]
-    spans, i = [], 0
-    while i < len(groups):
-        for j in range(len(groups) - 1, i - 1, -1):  # longest first
-            if _is_card(run[groups[i][0]:groups[j][1]]):
-                spans.append((groups[i][0], groups[j][1]))
-                i = j
-                break
-        i += 1
-    return spans
-
-
-def _valid(kind: str, text: str) -> bool:
-    if kind == "ip" and "." in text:
-        return all(int(o) <= 255 for o in text.split("."))
-    if kind == "phone":
-        return 9 <= sum(c.isdigit() for c in text) <= 15
-    return True
-
-
-def _mask_cards(run: str, counts: collections.Counter[str]) -> str:
-    out, at = [], 0
-    for a, b in _card_spans(run):
-        out += [run[at:a], "[REDACTED:credit_card]"]
-        counts["credit_card"] += 1
-        at = b
-    return "".join(out) + run[at:]
-
-
-def parse_patterns(value: Any) -> tuple[tuple[str, str], ...]:
-    """``redact_patterns`` option: a mapping or a JSON object ``{"kind": "regex"}``; regexes must compile."""
-    if value is None or value == "" or value == ():
-        return ()
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise ValueError('a JSON object of {"kind": "regex"}, e.g. {"employee_id": "EMP-\\\\d{6}"}') from None
-    if isinstance(value, Mapping):
-        value = tuple(value.items())
-    out = []
-    for item in value:
-        if not (isinstance(item, (tuple, list)) and len(item) == 2 and all(isinstance(x, str) for x in item)):
-            raise ValueError('a JSON object of {"kind": "regex"}, e.g. {"employee_id": "EMP-\\\\d{6}"}')
-        kind, pattern = item
-        if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", kind):
-            raise ValueError(f"pattern names of lower-case letters, digits and _ (got {kind!r})")
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"valid regular expressions ({kind!r}: {exc})") from None
-        out.append((kind, pattern))
-    return tuple(out)
+#: Built-in kinds, in the order they are tried.
+KINDS: tuple[str, ...] = tuple(k for k, _, _ in _BUILTIN)
 
 
 class Redactor:
-    """Finds and masks PII and secrets. Thread-safe (compiled regexes only)."""
+    """Finds and masks PII and secrets. Thread-safe: compiled regexes, and a cache of the rule
+    subsets in use (two threads racing on it at worst compile one twice)."""
 
     def __init__(self, patterns: Sequence[tuple[str, str]] = (), builtin: bool = True) -> None:
-        rules = list(patterns) + (list(_BUILTIN) if builtin else [])
-        self.kinds: tuple[str, ...] = tuple(k for k, _ in rules)
-        # One pass over the text: a group per rule (user patterns first: they may be more specific).
-        self._groups = [f"g{i}" for i in range(len(rules))]
-        self._re = re.compile("|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(rules)))
+        rules: list[tuple[str, str, Check | None]] = [(k, p, None) for k, p in patterns]
+        rules += list(_BUILTIN) if builtin else []
+        self.kinds: tuple[str, ...] = tuple(k for k, _, _ in rules)
+        self._checks = [c for _, _, c in rules]
+        self._patterns = [p for _, p, _ in rules]
+        # The rules a match of rule i takes off its leftovers: itself, and for a card run the phones.
+        phone = {i for i, k in enumerate(self.kinds) if k == "phone"}
+        self._claims = [frozenset({i} | (phone if k == "credit_card" else set())) for i, k in enumerate(self.kinds)]
+        # One pass over the text: a group per rule (user patterns first: they may be more specific),
+        # compiled per set of rules left out.
+        self._res: dict[frozenset[int], re.Pattern[str] | None] = {}
+        self._gates = [(i, _GATES[k]) for i, k in enumerate(self.kinds) if i >= len(patterns)]
+        self._without(frozenset())  # compile the full alternation now, not on the first call
+
+    def _without(self, skip: frozenset[int]) -> re.Pattern[str] | None:
+        """The alternation of every rule not in ``skip`` (gated out, or already rejected the text)."""
+        pattern = self._res.get(skip, False)
+        if pattern is False:
+            alts = [f"(?P<g{i}>{p})" for i, p in enumerate(self._patterns) if i not in skip]
+            pattern = re.compile("|".join(alts)) if alts else None
+            if len(self._res) >= 512:  # bounded: the sets seen in practice are few
+                self._res.clear()
+            self._res[skip] = pattern
+        return pattern  # type: ignore[return-value]
 
     def text(self, text: str) -> tuple[str, collections.Counter[str]]:
         """``text`` with every match replaced, and the count per kind."""
         counts: collections.Counter[str] = collections.Counter()
         if not text:
             return text, counts
+        run = max(map(len, _DIGIT_RUN.findall(text)), default=0)
+        skip = frozenset(i for i, gate in self._gates if not gate(text, run))
+        return self._scan(text, 0, len(text), skip, counts, len(text))[0], counts
 
-        def sub(m: re.Match[str]) -> str:
-            kind = self.kinds[int(m.lastgroup[1:])]  # type: ignore[index]
-            found = m.group()
-            if kind == "credit_card":
-                return _mask_cards(found, counts)
-            if not _valid(kind, found) or _PLACEHOLDER.fullmatch(found):
-                return found
-            counts[kind] += 1
-            return f"[REDACTED:{kind}]"
+    def _scan(self, text: str, pos: int, end: int, skip: frozenset[int], counts: collections.Counter[str],
+              limit: int) -> tuple[str, int]:
+        """Redact matches of the rules not in ``skip`` that start in ``text[pos:end]`` and end by
+        ``limit``; returns the redacted text and where it stops (past ``end`` when a match ran on).
 
-        return self._re.sub(sub, text), counts
+        The scan runs over the whole text, not a slice, so look-arounds keep their context: in
+        "DE53 0000…" no phone starts at "53", and "00000 10000000Z" (a digit run that is no card)
+        still yields the DNI whose letter lies past the run."""
+        pattern = self._without(skip) if pos < end else None
+        if pattern is None:
+            return text[pos:end], end
+        out, at = [], pos
+        while at < end:
+            m = pattern.search(text, at, limit)
+            if m is None or m.start() >= end:
+                break
+            i = int(m.lastgroup[1:])  # type: ignore[index]
+            found, check = m.group(), self._checks[i]
+            if check is None:
+                spans = [] if _PLACEHOLDER.fullmatch(found) else whole(found)
+            else:
+                spans = check(found)
+            # What the rule did not mask goes to the other rules: an IBAN look-alike may hold a key.
+            # A long digit run that holds no card is not a phone number either (no pieces of it are).
+            rest, piece = skip | self._claims[i], m.start()
+            out.append(text[at:piece])
+            for a, b in spans:
+                out += [self._scan(text, piece, m.start() + a, rest, counts, m.start() + a)[0],
+                        f"[REDACTED:{self.kinds[i]}]"]
+                counts[self.kinds[i]] += 1
+                piece = m.start() + b
+            tail, at = self._scan(text, piece, m.end(), rest, counts, limit)
+            out.append(tail)
+            at = max(at, m.end())
+        out.append(text[at:end])
+        return "".join(out), max(at, end)
 
     def find(self, text: str) -> collections.Counter[str]:
         return self.text(text)[1]
@@ -192,21 +244,6 @@ class Redactor:
             for counter, direction in ((inp, INPUT), (out, OUTPUT)):
                 for kind, n in counter.items():
                     count(kind, direction, n)
-
-
-def store_redactor(redactor: Redactor) -> Callable[[Any], Any]:
-    """For :func:`llmwatch.store.redaction.register_redactor`: records that reach the store some other
-    way than the SDK pipeline (which already redacted them, in place) are redacted on a copy."""
-
-    def redact(record: Any) -> Any:
-        if record.metadata.get("redacted"):
-            return record
-        copy = dataclasses.replace(record, metadata=dict(record.metadata))
-        redactor.record(copy)
-        return copy
-
-    redact.redactor = redactor  # type: ignore[attr-defined]
-    return redact
 
 
 class PiiScorer:

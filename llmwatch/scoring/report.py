@@ -10,7 +10,8 @@ events as point-in-time spans.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from llmwatch import names as n
 from llmwatch.metrics.instruments import _Family
@@ -27,12 +28,18 @@ class QualityMetrics:
     """The quality & safety instruments declared in :mod:`llmwatch.names`."""
 
     def __init__(self, registry: Any = None, meter: Any = None, prometheus: bool = True) -> None:
-        f = lambda spec: _Family(spec, registry, meter, prometheus)  # noqa: E731
+        def f(spec: n.MetricSpec) -> _Family:
+            return _Family(spec, registry, meter, prometheus)
+
         self.toxicity = f(n.TOXICITY_SCORE)
         self.moderation = f(n.MODERATION_FLAGS)
         self.injection = f(n.INJECTION_DETECTIONS)
         self.redactions = f(n.REDACTIONS)
         self.validation = f(n.VALIDATION_FAILURES)
+        self.available = f(n.SCORER_AVAILABLE)
+
+    def scorer_state(self, name: str, available: bool) -> None:
+        self.available.set((name,), 1.0 if available else 0.0)
 
     def redacted(self, kind: str, direction: str, count: int) -> None:
         self.redactions.inc((kind, direction), count)

@@ -17,9 +17,10 @@ import concurrent.futures
 import logging
 import threading
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from llmwatch.scoring.base import Item, Scorer, ScorerUnavailable, item_from_record
+from llmwatch.scoring.base import Item, Scorer, ScorerUnavailable, describe, item_from_record
 from llmwatch.scoring.report import QualityMetrics, Reporter
 
 logger = logging.getLogger("llmwatch")
@@ -56,9 +57,19 @@ class Lane:
         self.scored = 0
         self.loaded = False
         self._runner = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"llmwatch-score-{scorer.name}")
-        self._pending: concurrent.futures.Future | None = None
+        self._pending: concurrent.futures.Future[Any] | None = None
+        available, self.status = describe(scorer)
+        self._set_available(available)
+        if not available:  # e.g. "toxicity: no weights (run `llmwatch models fetch detoxify original`)"
+            self.disabled = True
+            logger.warning("llmwatch: scorer off: %s", self.status)
         self.thread = threading.Thread(target=self._run, name=f"llmwatch-scoring-{scorer.name}", daemon=True)
         self.thread.start()
+
+    def _set_available(self, available: bool) -> None:
+        metrics = getattr(self.reporter, "metrics", None)
+        if metrics is not None:
+            metrics.scorer_state(self.scorer.name, available)
 
     def offer(self, item: Item) -> None:
         if self.disabled or self.stopping:
@@ -127,6 +138,8 @@ class Lane:
             return
         except ScorerUnavailable as exc:
             self.disabled = True
+            self.status = f"{name}: {exc}" if not str(exc).startswith(f"{name}:") else str(exc)
+            self._set_available(False)
             self.queue.clear()
             self.instruments.internal_error(f"scorer.{name}", exc)
             logger.warning("llmwatch: scorer %s disabled: %s", name, exc)
@@ -191,6 +204,10 @@ class EmbeddedScoring:
         for lane in self.lanes:
             lane.stop(timeout)
 
+    def statuses(self) -> dict[str, str]:
+        """Each scorer's status line ("toxicity: no weights (...)", "injection: rules+learned", ...)."""
+        return {lane.scorer.name: lane.status for lane in self.lanes}
+
 
 _ACTIVE: EmbeddedScoring | None = None
 
@@ -199,6 +216,12 @@ def flush(timeout: float = 30.0) -> bool:
     """Wait until every call finished so far is scored and reported (tests, demos, shutdown)."""
     active = _ACTIVE
     return True if active is None else active.flush(timeout)
+
+
+def statuses() -> dict[str, str]:
+    """The running scorers' status lines (empty when none runs)."""
+    active = _ACTIVE
+    return {} if active is None else active.statuses()
 
 
 def start(state: Any, metrics: QualityMetrics | None = None) -> Callable[[], None] | None:
