@@ -10,6 +10,8 @@ Importing this package patches nothing and imports no heavy dependency.
 
 from __future__ import annotations
 
+from typing import Any
+
 __version__ = "0.1.0"
 
 __all__ = ["init", "shutdown", "flush", "is_initialized", "context", "Config", "ConfigError", "__version__",
@@ -17,7 +19,7 @@ __all__ = ["init", "shutdown", "flush", "is_initialized", "context", "Config", "
 _TRACING = frozenset(("trace", "workflow", "agent", "tool", "retrieval", "span"))
 
 
-def __getattr__(name: str):  # lazy: keep `import llmwatch` cheap and side-effect free
+def __getattr__(name: str) -> Any:  # lazy: keep `import llmwatch` cheap and side-effect free
     if name in ("init", "shutdown", "is_initialized", "flush"):
         from llmwatch import _runtime
 

@@ -12,7 +12,8 @@ import errno
 import logging
 import os
 import threading
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from llmwatch.config import Config
 from llmwatch.record import Sink
@@ -20,7 +21,7 @@ from llmwatch.record import Sink
 logger = logging.getLogger("llmwatch")
 
 _LOCK = threading.RLock()
-_RUNTIME: "_Runtime | None" = None
+_RUNTIME: _Runtime | None = None
 
 class _Runtime:
     """What ``init()`` started, kept for ``flush()`` and ``shutdown()``."""
@@ -40,7 +41,8 @@ class _Runtime:
 
 
 def _otlp_env(signal: str) -> bool:
-    return bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"))
+    return bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+                or os.environ.get(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"))
 
 
 def _resource(config: Config) -> Any:
@@ -89,7 +91,8 @@ def _meter_provider(config: Config, given: Any) -> tuple[Any, bool]:
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
-    provider = MeterProvider(resource=_resource(config), metric_readers=[PeriodicExportingMetricReader(OTLPMetricExporter())])
+    provider = MeterProvider(resource=_resource(config),
+                             metric_readers=[PeriodicExportingMetricReader(OTLPMetricExporter())])
     metrics.set_meter_provider(provider)
     return provider, True
 
@@ -209,7 +212,7 @@ def flush(timeout: float = 10.0) -> bool:
     rt = _RUNTIME
     if rt is None:
         return True
-    ok = rt.pipeline.flush(timeout)
+    ok: bool = rt.pipeline.flush(timeout)
     force = getattr(rt.tracer_provider, "force_flush", None)
     if force is not None:
         try:
@@ -241,7 +244,8 @@ def shutdown(timeout: float = 10.0) -> None:
                 rt.metrics_server.server_close()
             except Exception as exc:  # noqa: BLE001
                 rt.instruments.internal_error("metrics_server", exc)
-        for provider, owned in ((rt.tracer_provider, rt.owned_tracer_provider), (rt.meter_provider, rt.owned_meter_provider)):
+        for provider, owned in ((rt.tracer_provider, rt.owned_tracer_provider),
+                                (rt.meter_provider, rt.owned_meter_provider)):
             if owned and provider is not None:
                 try:
                     provider.shutdown()
@@ -258,5 +262,5 @@ def is_initialized() -> bool:
     return _RUNTIME is not None
 
 
-def current() -> "_Runtime | None":
+def current() -> _Runtime | None:
     return _RUNTIME

@@ -20,7 +20,8 @@ import dataclasses
 import json
 import math
 import re
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from llmwatch.names import SCORER_NAMES
 
@@ -43,7 +44,7 @@ def option(default: Any, env: str | tuple[str, ...] | None, parse: Parser, doc: 
     return dataclasses.field(default=default, metadata={"env": envs, "parse": parse, "doc": doc})
 
 
-def fields(cls: type) -> list["dataclasses.Field[Any]"]:
+def fields(cls: type) -> list[dataclasses.Field[Any]]:
     return list(dataclasses.fields(cls))
 
 
@@ -51,7 +52,7 @@ def fields(cls: type) -> list["dataclasses.Field[Any]"]:
 def from_arguments(values: Mapping[str, Any]) -> Source:
     """Keyword arguments (``None`` means "not given")."""
 
-    def get(f: "dataclasses.Field[Any]") -> tuple[Any, str] | None:
+    def get(f: dataclasses.Field[Any]) -> tuple[Any, str] | None:
         if f.name in values and values[f.name] is not None:
             return values[f.name], f"argument {f.name}="
         return None
@@ -62,7 +63,7 @@ def from_arguments(values: Mapping[str, Any]) -> Source:
 def from_environment(environ: Mapping[str, str]) -> Source:
     """The field's environment variables, first non-empty one wins."""
 
-    def get(f: "dataclasses.Field[Any]") -> tuple[Any, str] | None:
+    def get(f: dataclasses.Field[Any]) -> tuple[Any, str] | None:
         for env in f.metadata.get("env", ()):
             if environ.get(env, "") != "":
                 return environ[env], f"environment variable {env}"
@@ -74,7 +75,7 @@ def from_environment(environ: Mapping[str, str]) -> Source:
 def from_file(values: Mapping[str, Any], path: Any) -> Source:
     """Keys of a parsed config file (TOML), named like the fields."""
 
-    def get(f: "dataclasses.Field[Any]") -> tuple[Any, str] | None:
+    def get(f: dataclasses.Field[Any]) -> tuple[Any, str] | None:
         if f.name in values:
             return values[f.name], f"{path}: {f.name}"
         return None
@@ -290,7 +291,8 @@ def optional_duration(v: Any) -> float | None:
         raise ValueError(f"{DURATION_FORM}, or none/off to keep everything") from None
 
 
-SIZE_FORM = "a size in bytes, optionally with a unit: 1048576, 512MB, 1GiB (KB/MB/GB are powers of 1000, KiB/MiB/GiB of 1024)"
+SIZE_FORM = ("a size in bytes, optionally with a unit: 1048576, 512MB, 1GiB"
+             " (KB/MB/GB are powers of 1000, KiB/MiB/GiB of 1024)")
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?\s*", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
 

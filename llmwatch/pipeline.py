@@ -7,10 +7,10 @@ When the queue is full the record is dropped and counted (``llmwatch_records_dro
 
 The queue carries finished calls: the worker completes each one (reads the response, sets the
 span's attributes and ends it with the end time stamped on the caller's thread, records metrics)
-and turns it into a record. Then, for each batch, it assigns record ids, normalises request/response content into the semconv message shape, estimates
-tokens where the provider reported none (flagged, counted apart from billable tokens), prices
-estimated usage, records per-chunk stream timings, then hands the batch to every sink. A failing
-sink is counted and logged; it never stops the worker or affects other sinks.
+and turns it into a record. Then, for each batch, it assigns record ids, normalises request/response
+content into the semconv message shape, estimates tokens where the provider reported none (flagged,
+counted apart from billable tokens), prices estimated usage, records per-chunk stream timings, then
+hands the batch to every sink. A failing sink is counted and logged; it never stops the worker or affects other sinks.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import os
 import threading
 import time
 import weakref
-from typing import TYPE_CHECKING, Callable, Protocol, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from llmwatch.instrumentation import content
 from llmwatch.record import CallRecord, Sink, new_record_id
@@ -48,8 +49,8 @@ class RecordPipeline:
 
     def __init__(
         self,
-        config: "Config",
-        instruments: "Instruments",
+        config: Config,
+        instruments: Instruments,
         sinks: Sequence[Sink] = (),
         processors: Sequence[RecordProcessor] = (),
         estimator: Callable[[CallRecord], None] | None = None,
@@ -70,7 +71,7 @@ class RecordPipeline:
         _PIPELINES.add(self)
 
     # ---------------------------------------------------------------- hot path
-    def submit(self, item: "CallRecord | Completable") -> bool:
+    def submit(self, item: CallRecord | Completable) -> bool:
         """Enqueue without blocking. A full queue counts a drop and returns False (the caller then
         completes the call itself, so its span still ends and its metrics still count)."""
         if len(self._queue) >= self._maxsize:
@@ -168,7 +169,7 @@ class RecordPipeline:
             if self._stopping and not self._queue:
                 return
 
-    def _process(self, batch: list["CallRecord | Completable"]) -> None:
+    def _process(self, batch: list[CallRecord | Completable]) -> None:
         ready: list[CallRecord] = []
         for item in batch:
             try:
@@ -212,7 +213,7 @@ class RecordPipeline:
         record.chunk_times = None
 
 
-_PIPELINES: "weakref.WeakSet[RecordPipeline]" = weakref.WeakSet()
+_PIPELINES: weakref.WeakSet[RecordPipeline] = weakref.WeakSet()
 
 
 def _after_fork() -> None:

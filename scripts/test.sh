@@ -24,6 +24,11 @@ if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
 fi
 
 source scripts/bootstrap.sh "test,otlp-test"
+# Lint and type-check the package first (rules and strictness live in pyproject.toml); set -e fails the run.
+echo "==> ruff check llmwatch"
+python -m ruff check llmwatch
+echo "==> mypy (strict, packages from pyproject.toml)"
+python -m mypy
 echo "==> pytest (openai $(python -c 'import openai; print(openai.__version__)'))"
 set +e
 python -m pytest -q -p no:cacheprovider "$@"

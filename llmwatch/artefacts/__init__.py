@@ -15,11 +15,15 @@ any copy drifts from its source.
 from __future__ import annotations
 
 import json
+import sys
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # importlib.resources.abc is 3.11+; only the annotations need it
-    from importlib.resources.abc import Traversable
+    if sys.version_info >= (3, 11):
+        from importlib.resources.abc import Traversable
+    else:
+        from importlib.abc import Traversable
 
 __all__ = ["dashboard_files", "dashboards", "rule_file", "rule_files"]
 
@@ -27,11 +31,11 @@ DASHBOARDS_DIR = "dashboards"
 ALERTS_DIR = "alerts"
 
 
-def _folder(name: str) -> "Traversable":
+def _folder(name: str) -> Traversable:
     return resources.files(__name__).joinpath(name)
 
 
-def _files(name: str, suffix: str) -> "dict[str, Traversable]":
+def _files(name: str, suffix: str) -> dict[str, Traversable]:
     folder = _folder(name)
     if not folder.is_dir():
         return {}

@@ -75,7 +75,7 @@ def _push(args: argparse.Namespace) -> int:
         raise UsageError("--timeout must be > 0")
     dashboards = load_dashboards(args.dir)
     try:
-        from grafana_client import GrafanaApi
+        from grafana_client.api import GrafanaApi
         from grafana_client.client import GrafanaClientError
     except ImportError:
         print("llmwatch dashboards push needs grafana-client: pip install 'llmwatch[grafana]'", file=sys.stderr)

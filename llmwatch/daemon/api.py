@@ -12,8 +12,9 @@ is 404; an unreachable database is 503.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from llmwatch.store.query import QueryError
 
@@ -129,7 +130,8 @@ def _time_params_are_sane(filters: dict[str, Any]) -> None:
 
 def _record_id(value: str) -> str:
     if not _ID.fullmatch(value or ""):
-        raise BadRequest(f"invalid call id {value!r}: expected the record id (32 hex digits) or a unique prefix of at least 6")
+        raise BadRequest(f"invalid call id {value!r}: expected the record id (32 hex digits)"
+                         " or a unique prefix of at least 6")
     return value.lower()
 
 
@@ -160,7 +162,8 @@ def list_calls(url: str, p: Params, _args: dict[str, str], max_page: int) -> Res
     sort = p.one("sort")
     sort = "-start_time" if sort is None else sort
     if sort.lstrip("-+") not in SORT_KEYS or sort.count("-") + sort.count("+") > 1:
-        raise BadRequest(f"invalid sort {sort!r}: expected one of {', '.join(SORT_KEYS)}, prefixed with - for descending")
+        raise BadRequest(f"invalid sort {sort!r}: expected one of {', '.join(SORT_KEYS)},"
+                         " prefixed with - for descending")
     limit = p.integer("limit", 50, 1, max_page)
     cursor = p.one("cursor")
     if cursor is not None:
@@ -188,7 +191,7 @@ def get_trace(url: str, p: Params, args: dict[str, str], _max_page: int) -> Resu
     if not calls:
         raise LookupError(f"no calls with trace id {trace_id!r} in the prompt log")
     nodes = {c.span_id: {**_brief(c), "children": []} for c in calls if c.span_id}
-    roots = []
+    roots: list[Any] = []
     for c in calls:
         node = nodes.get(c.span_id) if c.span_id else {**_brief(c), "children": []}
         parent = nodes.get(c.parent_span_id) if c.parent_span_id else None

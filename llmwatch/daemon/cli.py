@@ -23,8 +23,8 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from llmwatch.daemon.config import AgentConfig
     from llmwatch.config import ConfigError
+    from llmwatch.daemon.config import AgentConfig
 
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -16,9 +16,11 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from llmwatch.options import (
     ConfigError,
@@ -75,7 +77,7 @@ class AgentConfig:
     max_page: int = option(1000, "LLMWATCH_AGENT_MAX_PAGE", int_range(1, 100_000), "Largest limit= the API accepts.")
 
     @classmethod
-    def options(cls) -> list[dataclasses.Field]:
+    def options(cls) -> list[dataclasses.Field[Any]]:
         return list(dataclasses.fields(cls))
 
     @property
@@ -96,7 +98,7 @@ class AgentConfig:
         return None
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> "AgentConfig":
+    def load(cls, path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> AgentConfig:
         """Read ``path`` (TOML) and the environment; validate; raise ConfigError naming the problem."""
         environ = os.environ if environ is None else environ
         sources = [from_environment(environ)]
@@ -128,16 +130,18 @@ class AgentConfig:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ImportError:  # Python 3.10
+    else:
         try:
-            import tomli as tomllib  # type: ignore[no-redef]
+            import tomli as tomllib
         except ImportError:
-            raise ConfigError("llmwatch agent: reading a TOML config needs Python 3.11+ or `pip install tomli`") from None
+            raise ConfigError("llmwatch agent: reading a TOML config needs Python 3.11+"
+                              " or `pip install tomli`") from None
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            doc: dict[str, Any] = tomllib.load(fh)
+            return doc
     except OSError as exc:
         raise ConfigError(f"llmwatch agent: cannot read config file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:

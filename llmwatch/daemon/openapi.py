@@ -73,7 +73,8 @@ _BODIES: dict[str, dict[str, Any]] = {
         "trace_id": {"type": "string"}, "count": {"type": "integer"},
         "roots": {"type": "array", "items": {"type": "object"}}}},
     "getStats": {"type": "object", "required": ["by", "groups"], "properties": {
-        "by": {"type": "string"}, "groups": {"type": "array", "items": {"type": "object", "required": ["group", "count"]}}}},
+        "by": {"type": "string"},
+        "groups": {"type": "array", "items": {"type": "object", "required": ["group", "count"]}}}},
     "compareModels": {"type": "object", "required": ["groups"], "properties": {
         "groups": {"type": "array", "items": {"type": "object", "required": ["prompt_hash", "answers"]}}}},
 }
@@ -110,14 +111,16 @@ def openapi() -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
                 "Call": {"type": "object", "required": ["record_id", "operation", "provider", "status"],
-                         "properties": {"record_id": {"type": "string"}, "trace_id": {"type": "string", "nullable": True},
+                         "properties": {"record_id": {"type": "string"},
+                                        "trace_id": {"type": "string", "nullable": True},
                                         "operation": {"type": "string"}, "provider": {"type": "string"},
                                         "status": {"type": "string"}, "start_time": {"type": "string"},
                                         "duration": {"type": "number"}}},
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
             },
-            "responses": {"Error": {"description": "Error, with a message",
-                                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
+            "responses": {"Error": {
+                "description": "Error, with a message",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
         },
     }
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from llmwatch.gpu.source import GpuDevice, GpuProcess, GpuReading, GpuUnavailable
 
@@ -54,7 +55,7 @@ class FakeSource:
         self.reads = 0
 
     @classmethod
-    def from_file(cls, path: str) -> "FakeSource":
+    def from_file(cls, path: str) -> FakeSource:
         return cls(**json.loads(Path(path).read_text()))
 
     def set(self, index: int, **values: Any) -> None:
@@ -80,7 +81,9 @@ class FakeSource:
             time.sleep(self.read_delay)  # lets tests hold a scrape in flight (graceful-drain test)
         with self._lock:
             self.reads += 1
-            g = lambda k: self._get(device.index, k)  # noqa: E731
+            def g(k: str) -> Any:
+                return self._get(device.index, k)
+
             throttle, ecc = g("throttle"), g("ecc_errors")
             return GpuReading(
                 device, utilization=g("utilization"), memory_used=g("memory_used"),

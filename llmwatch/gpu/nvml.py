@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from llmwatch.gpu.source import GpuDevice, GpuProcess, GpuReading, GpuUnavailable
 
@@ -59,8 +60,8 @@ class NvmlSource:
             handles = []
             for i in range(pynvml.nvmlDeviceGetCount()):
                 h = pynvml.nvmlDeviceGetHandleByIndex(i)
-                uuid = self._guard("uuid", lambda: _text(pynvml.nvmlDeviceGetUUID(h))) or f"GPU-index-{i}"
-                name = self._guard("name", lambda: _text(pynvml.nvmlDeviceGetName(h))) or "unknown"
+                uuid = self._guard("uuid", lambda: _text(pynvml.nvmlDeviceGetUUID(h))) or f"GPU-index-{i}"  # noqa: B023 - _guard calls it at once
+                name = self._guard("name", lambda: _text(pynvml.nvmlDeviceGetName(h))) or "unknown"  # noqa: B023 - _guard calls it at once
                 handles.append((GpuDevice(i, uuid, name), h))
         except pynvml.NVMLError as exc:
             self.close()
@@ -108,7 +109,8 @@ class NvmlSource:
 
     def _throttle(self, h: Any) -> dict[str, bool]:
         nv = self._nvml
-        get = getattr(nv, "nvmlDeviceGetCurrentClocksEventReasons", None) or nv.nvmlDeviceGetCurrentClocksThrottleReasons
+        get = (getattr(nv, "nvmlDeviceGetCurrentClocksEventReasons", None)
+               or nv.nvmlDeviceGetCurrentClocksThrottleReasons)
         mask = get(h)
         return {label: bool(mask & getattr(nv, bit)) for bit, label in _THROTTLE_BITS if hasattr(nv, bit)}
 
@@ -141,8 +143,8 @@ class NvmlSource:
     def utilization_and_memory(self) -> list[tuple[float | None, int | None]]:
         nv, out = self._nvml, []
         for _, h in self._handles:
-            util = self._guard("utilization", lambda: nv.nvmlDeviceGetUtilizationRates(h))
-            mem = self._guard("memory", lambda: nv.nvmlDeviceGetMemoryInfo(h))
+            util = self._guard("utilization", lambda: nv.nvmlDeviceGetUtilizationRates(h))  # noqa: B023 - _guard calls it at once
+            mem = self._guard("memory", lambda: nv.nvmlDeviceGetMemoryInfo(h))  # noqa: B023 - _guard calls it at once
             out.append((None if util is None else util.gpu / 100.0, None if mem is None else int(mem.used)))
         return out
 

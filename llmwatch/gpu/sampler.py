@@ -28,7 +28,8 @@ import logging
 import math
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from llmwatch import names as n
 from llmwatch.gpu.source import GpuSource, GpuUnavailable
@@ -104,7 +105,8 @@ class GpuSampler:
         inside.reverse()
         used = inside
         if not used:
-            near = [e for e in (before, after) if e is not None and min(abs(e[0] - t0), abs(e[0] - t1)) <= self.interval]
+            near = [e for e in (before, after)
+                    if e is not None and min(abs(e[0] - t0), abs(e[0] - t1)) <= self.interval]
             used = [min(near, key=lambda e: min(abs(e[0] - t0), abs(e[0] - t1)))] if near else []
         if not used:
             return {}

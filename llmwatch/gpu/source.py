@@ -10,8 +10,9 @@ Every reading field is optional: a value the driver does not support on this mod
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 
 class GpuUnavailable(RuntimeError):

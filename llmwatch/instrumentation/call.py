@@ -15,15 +15,19 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from llmwatch.instrumentation import content
 from llmwatch import names as n
+from llmwatch.instrumentation import content
 from llmwatch.instrumentation.extract import ResponseInfo, read_response, request_param_attributes
 from llmwatch.instrumentation.finish import cost_attributes, measure
-from llmwatch.tracing.context import current as _current_context
 from llmwatch.record import STATUS_ERROR, CallRecord
+from llmwatch.tracing.context import current as _current_context
 from llmwatch.usage.pricing import CallCost, price
 
 if TYPE_CHECKING:
+    from contextvars import Token
+
+    from opentelemetry.context import Context
+
     from llmwatch.instrumentation.state import State
 
 # APIs billed on input tokens only (no output price to need).
@@ -37,7 +41,7 @@ class Call:
                  "provider", "request_model", "ttfc", "chunk_times", "text", "tool_calls", "info",
                  "abandoned", "host", "port", "duration", "end_ns", "response", "error", "chunks", "context")
 
-    def __init__(self, state: "State", api: str, op: str, body: dict[str, Any], attrs: dict[str, Any],
+    def __init__(self, state: State, api: str, op: str, body: dict[str, Any], attrs: dict[str, Any],
                  streamed: bool) -> None:
         self.state = state
         self.api = api
@@ -52,11 +56,12 @@ class Call:
         self.done = False
         self.ttfc: float | None = None
         self.chunk_times: list[float] | None = None
-        self.text: list[str] | None = None
+        # list[str] / list[Any] from the first chunk on; Any so the hot path needs no None checks.
+        self.text: Any = None
         self.tool_calls: dict[int, dict[str, Any]] | None = None
         self.info: ResponseInfo | None = None
         self.abandoned = False
-        self.chunks: list[Any] | None = None
+        self.chunks: Any = None
         self.response: Any = None
         self.error: BaseException | None = None
         self.duration = 0.0
@@ -67,7 +72,7 @@ class Call:
         name = f"{op} {self.request_model}" if self.request_model else op
         self.span = state.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
         # Make the span current while the SDK sends, so HTTP-level spans nest beneath it.
-        self.token = otel_context.attach(trace.set_span_in_context(self.span))
+        self.token: Token[Context] | None = otel_context.attach(trace.set_span_in_context(self.span))
         self.start = _now()
         self.t0 = _perf()
 

@@ -12,7 +12,8 @@ SDK's typed response models; they never raise on odd shapes: unknown parts are k
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from llmwatch import names
 
@@ -63,7 +64,8 @@ def _as_dict(obj: Any) -> dict[str, Any]:
     dump = getattr(obj, "model_dump", None)
     if dump is not None:
         try:
-            return dump(exclude_none=True)
+            dumped: dict[str, Any] = dump(exclude_none=True)
+            return dumped
         except Exception:  # noqa: BLE001
             pass
     return {"type": type(obj).__name__}
@@ -157,7 +159,7 @@ def text_inputs(value: Any) -> list[dict[str, Any]]:
     return out
 
 
-def request_inputs(operation: str, api: str, body: dict[str, Any]) -> tuple[list | None, list]:
+def request_inputs(operation: str, api: str, body: dict[str, Any]) -> tuple[list[Any] | None, list[Any]]:
     if api == "responses":
         return responses_input(body)
     if api == "chat":
@@ -191,7 +193,7 @@ def response_outputs(api: str, response: Any) -> list[dict[str, Any]] | None:
         return [{"role": "assistant", "parts": [_text_part(c.text)], "finish_reason": c.finish_reason}
                 for c in getattr(response, "choices", None) or ()]
     if api == "responses":
-        parts: list[dict[str, Any]] = []
+        parts = []
         for item in getattr(response, "output", None) or ():
             kind = getattr(item, "type", None)
             if kind == "message":
@@ -273,7 +275,7 @@ def _cap_part(part: dict[str, Any], cap: int) -> dict[str, Any]:
     return part
 
 
-def span_content_attributes(system: list | None, inputs: list | None, outputs: list | None,
+def span_content_attributes(system: list[Any] | None, inputs: list[Any] | None, outputs: list[Any] | None,
                             tools: Any, cap: int) -> dict[str, str]:
     """Semconv content attributes as JSON strings (only called when capture_content is on)."""
     attrs: dict[str, str] = {}

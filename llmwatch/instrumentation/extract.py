@@ -87,7 +87,7 @@ def record_params(api: str, body: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def _tokens(info: "ResponseInfo", value: Any, what: str) -> int | None:
+def _tokens(info: ResponseInfo, value: Any, what: str) -> int | None:
     """A token count, or None (an anomaly when the provider sent something that is not a count)."""
     if value is None:
         return None

@@ -12,12 +12,13 @@ The tracer and meter providers are the ones passed in or set globally (by the OT
 
 from __future__ import annotations
 
-from typing import Any, Collection
+from collections.abc import Collection
+from typing import Any
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 
 
-class LlmwatchInstrumentor(BaseInstrumentor):
+class LlmwatchInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # mypy resolves the base to Any (import above)
     """``LlmwatchInstrumentor().instrument(tracer_provider=..., meter_provider=...)`` = ``llmwatch.init()``."""
 
     def instrumentation_dependencies(self) -> Collection[str]:

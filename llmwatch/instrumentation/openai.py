@@ -56,7 +56,7 @@ def _server(base: Any) -> tuple[str, int]:
     return host, port
 
 
-def _begin(instance: Any, args: tuple, kwargs: dict) -> Call | None:
+def _begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
     """Start observing if this request is a GenAI operation; None to pass through."""
     state = _STATE
     if state is None or _suppressed.get():
@@ -84,7 +84,7 @@ def _begin(instance: Any, args: tuple, kwargs: dict) -> Call | None:
     return Call(state, api, op, body, attrs, streamed)
 
 
-def _safe_begin(instance: Any, args: tuple, kwargs: dict) -> Call | None:
+def _safe_begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
     try:
         return _begin(instance, args, kwargs)
     except Exception as exc:  # noqa: BLE001 - never break the app's call
@@ -94,7 +94,7 @@ def _safe_begin(instance: Any, args: tuple, kwargs: dict) -> Call | None:
         return None
 
 
-def _sync_request(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any:
+def _sync_request(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     call = _safe_begin(instance, args, kwargs)
     if call is None:
         return wrapped(*args, **kwargs)
@@ -112,7 +112,7 @@ def _sync_request(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any
         return result
 
 
-async def _async_request(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any:
+async def _async_request(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     call = _safe_begin(instance, args, kwargs)
     if call is None:
         return await wrapped(*args, **kwargs)

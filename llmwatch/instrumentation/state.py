@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextvars
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from llmwatch.instrumentation.extract import record_params
 
@@ -22,8 +23,8 @@ class State:
     __slots__ = ("config", "tracer", "instruments", "pipeline", "prices", "capture_content", "capture_records",
                  "provider_override", "span_enrichers", "record_enrichers", "redactor")
 
-    def __init__(self, config: "Config", tracer: Any, instruments: "Instruments",
-                 pipeline: "RecordPipeline | None", prices: Any, redactor: "Redaction | None" = None) -> None:
+    def __init__(self, config: Config, tracer: Any, instruments: Instruments,
+                 pipeline: RecordPipeline | None, prices: Any, redactor: Redaction | None = None) -> None:
         self.config = config
         self.tracer = tracer
         self.instruments = instruments

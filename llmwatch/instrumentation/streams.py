@@ -13,11 +13,16 @@ parse yields one) or closes it.
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import wrapt
 
 from llmwatch.instrumentation.call import Call
+
+if TYPE_CHECKING:  # wrapt's stubs make the proxy generic; wrapt 1.x cannot be subscripted at runtime
+    _Proxy = wrapt.ObjectProxy[Any]
+else:
+    _Proxy = wrapt.ObjectProxy
 
 
 def _guard(call: Call, fn: Any, *args: Any) -> None:
@@ -27,7 +32,7 @@ def _guard(call: Call, fn: Any, *args: Any) -> None:
         call.state.instruments.internal_error("stream", exc)
 
 
-class SyncStreamProxy(wrapt.ObjectProxy):
+class SyncStreamProxy(_Proxy):
     def __init__(self, wrapped: Any, call: Call) -> None:
         super().__init__(wrapped)
         self._self_call = call
@@ -35,7 +40,7 @@ class SyncStreamProxy(wrapt.ObjectProxy):
         self._self_next = wrapped.__next__
         self._self_on_chunk = call.on_chunk
 
-    def __iter__(self) -> "SyncStreamProxy":
+    def __iter__(self) -> SyncStreamProxy:
         return self
 
     def __next__(self) -> Any:
@@ -55,7 +60,7 @@ class SyncStreamProxy(wrapt.ObjectProxy):
             self._self_call.state.instruments.internal_error("stream_chunk", exc)
         return chunk
 
-    def __enter__(self) -> "SyncStreamProxy":
+    def __enter__(self) -> SyncStreamProxy:
         self.__wrapped__.__enter__()
         return self
 
@@ -77,12 +82,12 @@ class SyncStreamProxy(wrapt.ObjectProxy):
             _guard(call, call.finish_stream, True)
 
 
-class AsyncStreamProxy(wrapt.ObjectProxy):
+class AsyncStreamProxy(_Proxy):
     def __init__(self, wrapped: Any, call: Call) -> None:
         super().__init__(wrapped)
         self._self_call = call
 
-    def __aiter__(self) -> "AsyncStreamProxy":
+    def __aiter__(self) -> AsyncStreamProxy:
         return self
 
     async def __anext__(self) -> Any:
@@ -101,7 +106,7 @@ class AsyncStreamProxy(wrapt.ObjectProxy):
             call.state.instruments.internal_error("stream_chunk", exc)
         return chunk
 
-    async def __aenter__(self) -> "AsyncStreamProxy":
+    async def __aenter__(self) -> AsyncStreamProxy:
         await self.__wrapped__.__aenter__()
         return self
 
@@ -155,7 +160,7 @@ def wrap_result(call: Call, result: Any, is_async: bool) -> Any:
     return result
 
 
-class RawResponseProxy(wrapt.ObjectProxy):
+class RawResponseProxy(_Proxy):
     """``LegacyAPIResponse`` (with_raw_response) or ``APIResponse`` (with_streaming_response)."""
 
     def __init__(self, wrapped: Any, call: Call) -> None:
@@ -193,7 +198,7 @@ class RawResponseProxy(wrapt.ObjectProxy):
             _guard(call, call.finish_stream, True)
 
 
-class AsyncRawResponseProxy(wrapt.ObjectProxy):
+class AsyncRawResponseProxy(_Proxy):
     def __init__(self, wrapped: Any, call: Call) -> None:
         super().__init__(wrapped)
         self._self_call = call

@@ -33,7 +33,7 @@ from llmwatch.tracing.parent_spans import LLMUsage, Node, detach_run
 
 _RUNS: dict[UUID, tuple[Node, Any]] = {}  # run id -> (node, context token); shared by every handler
 _VAR: contextvars.ContextVar[Any] | None = None
-_HOOK: tuple | None = None
+_HOOK: tuple[Any, ...] | None = None
 
 
 def _state() -> Any:
@@ -208,7 +208,8 @@ def instrument() -> None:
     from langchain_core.tracers import context as lc_context
 
     if _VAR is None:
-        _VAR = contextvars.ContextVar("llmwatch_langchain_handler", default=callback_handler())
+        # One shared handler is the point: LangChain's configure hook reads it in every context.
+        _VAR = contextvars.ContextVar("llmwatch_langchain_handler", default=callback_handler())  # noqa: B039
     _HOOK = (_VAR, True, None, None)
     lc_context.register_configure_hook(_VAR, True)
 

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from llama_index.core.instrumentation import get_dispatcher
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]  # re-export without __all__
 from llama_index.core.instrumentation.span_handlers import BaseSpanHandler
 
 from llmwatch import names as n
 from llmwatch.tracing.parent_spans import LLMUsage, Node, detach_run
 
 _OPEN: dict[str, tuple[Node, Any]] = {}
-_HANDLER: "LlmwatchSpanHandler | None" = None
+_HANDLER: LlmwatchSpanHandler | None = None
 
 _LLM_METHODS = {"chat": n.OP_CHAT, "achat": n.OP_CHAT, "stream_chat": n.OP_CHAT, "astream_chat": n.OP_CHAT,
                 "complete": n.OP_TEXT_COMPLETION, "acomplete": n.OP_TEXT_COMPLETION,

@@ -70,6 +70,7 @@ class _Family:
                                                          description=spec.description)
         self._children: dict[tuple[str, ...], Any] = {}
         self._attrs: dict[tuple[str, ...], dict[str, Any]] = {}
+        self._last: dict[tuple[str, ...], float] = {}
 
     def child(self, key: tuple[str, ...]) -> Any:
         child = self._children.get(key)
@@ -103,10 +104,10 @@ class _Family:
         if self.prom is not None:
             self.child(key).set(value)
         if self.otel is not None:
-            last = self._last.get(key, 0.0)
+            last = self._last.get(key)
             self._last[key] = value
-            if value != last:
-                self.otel.add(value - last, self.attrs(key))
+            if last is None or value != last:  # the first set creates the series, even at 0
+                self.otel.add(value - (last or 0.0), self.attrs(key))
 
 
 class Instruments:

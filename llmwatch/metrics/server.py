@@ -15,7 +15,7 @@ def serving_registry(registry: Any = None) -> Any:
         from prometheus_client import multiprocess
 
         merged = CollectorRegistry()
-        multiprocess.MultiProcessCollector(merged)
+        multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]  # unannotated upstream
         return merged
     return REGISTRY if registry is None else registry
 

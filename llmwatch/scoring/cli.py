@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any
+from typing import Any, cast
 
 EPILOG = """examples:
   llmwatch score --since 7d                       (every scorer but toxicity/moderation needs nothing)
@@ -68,8 +68,11 @@ def run(args: argparse.Namespace) -> int:
     reporter = Reporter(None)
     for name in dict.fromkeys(names):
         scorer = build_scorer(name, config)
+        if getattr(scorer, "time_budget", None) is not None:
+            cast(Any, scorer).time_budget = None  # no batch timeout here: every call gets every stage
         total = pending(args.url, name, since)
-        print(f"{name}: {total} call(s) to score", file=sys.stderr)
+        stage = getattr(scorer, "stage", None)
+        print(f"{name}: {total} call(s) to score" + (f" ({stage})" if stage else ""), file=sys.stderr)
         step = None if args.quiet else _progress(total, sys.stderr)
         done = backfill(args.url, scorer, reporter, since, args.batch_size, step)
         if step is not None:

@@ -7,7 +7,8 @@ does not observe them as the application's calls (no span, no metrics, no prompt
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from llmwatch.scoring.base import FLAGGED, INPUT, OK, OUTPUT, Evaluation, Item, ScorerUnavailable
 

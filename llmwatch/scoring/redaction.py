@@ -14,7 +14,8 @@ each place content leaves the process:
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from llmwatch.record import CallRecord
 from llmwatch.scoring.pii import Redactor
@@ -30,7 +31,7 @@ class Redaction:
         self._count = count
 
     @classmethod
-    def from_config(cls, config: Any, count: Count | None = None) -> "Redaction | None":
+    def from_config(cls, config: Any, count: Count | None = None) -> Redaction | None:
         """``None`` when the user opted out with ``redact=False``."""
         if not config.redact:
             return None

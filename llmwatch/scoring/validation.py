@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from llmwatch.scoring.base import OUTPUT, PASS, Evaluation, Item
 

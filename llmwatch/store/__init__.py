@@ -47,28 +47,29 @@ def open_sink(config: Any = None, registry: Any = None, *, url: str | None = Non
     The spool folder, its bound and the retention come from the config's ``store_spool_dir``,
     ``store_spool_max_bytes`` and ``store_retention`` (validated there, like every option; with no
     config, :class:`~llmwatch.config.Config` is resolved from the environment); the keyword
-    arguments of the same meaning override them (``retention="none"`` keeps everything). ``redactor`` masks records that reach the store
-    without passing the SDK's pipeline (which redacts them first).
+    arguments of the same meaning override them (``retention="none"`` keeps everything). ``redactor``
+    masks records that reach the store without passing the SDK's pipeline (which redacts them first).
     """
     from llmwatch.config import Config
+    from llmwatch.options import optional_duration
     from llmwatch.store.metrics import store_metrics
     from llmwatch.store.spool import Spool
-    from llmwatch.options import optional_duration
 
     if config is None:
         config = Config.resolve({})
     resolved = resolve_url(url or config.store_url)
     spool_dir = spool_dir or config.store_spool_dir or default_spool_dir(resolved)
     max_bytes = int(spool_max_bytes or config.store_spool_max_bytes)
+    keep: float | None
     if retention is None:
-        retention = config.store_retention
+        keep = config.store_retention
     else:  # seconds, "90d", or "none" to keep everything
         try:
-            retention = optional_duration(retention)
+            keep = optional_duration(retention)
         except ValueError as exc:
             raise ValueError(f"invalid retention {retention!r}: expected {exc}") from None
     if "batch_size" not in options:
         options["batch_size"] = max(BATCH_SIZE, int(config.batch_size))
     return StoreSink(resolved, store_metrics(registry), Spool(spool_dir, max_bytes=max_bytes),
                      capture_content=config.store_capture_content, mask_literals=mask_literals,
-                     retention=retention, redactor=redactor, **options)
+                     retention=keep, redactor=redactor, **options)

@@ -10,7 +10,7 @@ from llmwatch.store import db
 from llmwatch.store import hourly as rollup
 from llmwatch.store.backends import backend_for
 from llmwatch.store.models import calls, calls_hourly
-from llmwatch.store.query import Filters, QueryError, _READ_COLUMNS, _glob, _time, resolve_id
+from llmwatch.store.query import _READ_COLUMNS, Filters, QueryError, _glob, _time, resolve_id
 from llmwatch.store.records import StoredCall
 
 GROUP_KEYS = {
@@ -95,15 +95,17 @@ def _from_rollup(engine: sa.Engine, backend: Any, f: Filters, by: str, key: Any)
         if value is not None:
             cond.append(col == value)
     hkey = h[_ROLLUP_KEYS[by]]
-    cols = [sa.func.sum(h[c]) for c in ("calls", "errors", "input_tokens", "output_tokens", "cost_usd",
-                                        "unknown_cost")]
+    cols: list[Any] = [sa.func.sum(h[c]) for c in ("calls", "errors", "input_tokens", "output_tokens", "cost_usd",
+                                                   "unknown_cost")]
     cols += [sa.func.min(h.duration_min), sa.func.max(h.duration_max)]
     cols += [sa.func.sum(h[c]) for c in rollup.BUCKET_COLUMNS]
     groups: dict[Any, rollup.Group] = {}
+    row: Any  # a Row of width 1 + len(cols)
     with engine.connect() as conn:
         for row in conn.execute(sa.select(hkey, *cols).where(*cond).group_by(hkey)):
             g = groups.setdefault(row[0] if row[0] != "" else None, rollup.Group())
-            g.add_rollup(*row[1:9], hist=row[9:])
+            calls_, errors, tin, tout, cost, unknown, dmin, dmax = row[1:9]
+            g.add_rollup(calls_, errors, tin, tout, cost, unknown, dmin, dmax, hist=row[9:])
         edges = []  # the partial hours at either end, read from the calls themselves
         if lo is not None and since is not None and since < lo:
             edges.append(sa.and_(calls.c.start_time >= since, calls.c.start_time < lo))
@@ -143,7 +145,7 @@ def compare(url: str | None = None, *, record_id: str | None = None, prompt_hash
         where = f.where(backend_for(engine)) + [calls.c.prompt_hash.is_not(None)]
         rows = conn.execute(sa.select(*_READ_COLUMNS).where(*where)
                             .order_by(calls.c.start_time.desc()).limit(max(limit, 1) * 50)).fetchall()
-    groups: dict[str, dict[str, Any]] = {}
+    groups: dict[str | None, dict[str, Any]] = {}  # the query keeps prompt_hash IS NOT NULL
     for row in rows:
         call = StoredCall.from_row(row)
         g = groups.get(call.prompt_hash)

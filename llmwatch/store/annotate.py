@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from llmwatch.store import db
-from llmwatch.store.models import feedback as feedback_table
 from llmwatch.store.models import calls, flags, scores
+from llmwatch.store.models import feedback as feedback_table
 from llmwatch.store.query import QueryError, resolve_id
 
 
@@ -32,12 +32,12 @@ def flag(record_id: str, label: str, note: str | None = None, author: str | None
 
     >>> flag("3f2a9c", label="weak-prompt", note="asks two questions at once")  # doctest: +SKIP
     """
-    label = _text(label, "flag label", required=True)
+    checked_label = _text(label, "flag label", required=True)
     note = _text(note, "note", limit=10_000)
     engine = db.open_engine(url)
     with engine.begin() as conn:
         rid = resolve_id(conn, record_id)
-        conn.execute(sa.insert(flags).values(record_id=rid, label=label, note=note,
+        conn.execute(sa.insert(flags).values(record_id=rid, label=checked_label, note=note,
                                              author=_text(author, "author"), created_at=time.time()))
     return rid
 

@@ -32,7 +32,8 @@ def percentile(sorted_values: list[float], q: float) -> float | None:
 class Backend(Protocol):
     def text_match(self, text: str) -> sa.ColumnElement[bool]: ...
 
-    def percentiles(self, conn: sa.Connection, key: Any, where: list[Any], qs: tuple[float, ...]) -> dict[Any, list]: ...
+    def percentiles(self, conn: sa.Connection, key: Any, where: list[Any], qs: tuple[float, ...]
+                    ) -> dict[Any, list[Any]]: ...
 
 
 class SQLiteBackend:
@@ -45,7 +46,8 @@ class SQLiteBackend:
         sub = sa.select(self.fts.c.rowid).where(sa.text("llmwatch_calls_fts MATCH :fts_q").bindparams(fts_q=query))
         return calls.c.id.in_(sub)
 
-    def percentiles(self, conn, key, where, qs):
+    def percentiles(self, conn: sa.Connection, key: Any, where: list[Any], qs: tuple[float, ...]
+                    ) -> dict[Any, list[Any]]:
         rows = conn.execute(sa.select(key.label("k"), calls.c.duration).where(*where)
                             .order_by(key, calls.c.duration)).fetchall()
         groups: dict[Any, list[float]] = {}
@@ -59,11 +61,12 @@ class PostgresBackend:
     ``percentile_cont`` for latency percentiles."""
 
     def text_match(self, text: str) -> sa.ColumnElement[bool]:
-        vector = sa.literal_column("llmwatch_calls.search_vector")
+        vector: sa.ColumnClause[Any] = sa.literal_column("llmwatch_calls.search_vector")
         query = " ".join('"' + t.replace('"', " ") + '"' if " " in t else t for t in text_terms(text))
         return vector.op("@@")(sa.func.websearch_to_tsquery(sa.literal_column("'english'"), query))
 
-    def percentiles(self, conn, key, where, qs):
+    def percentiles(self, conn: sa.Connection, key: Any, where: list[Any], qs: tuple[float, ...]
+                    ) -> dict[Any, list[Any]]:
         cols = [sa.func.percentile_cont(q).within_group(calls.c.duration) for q in qs]
         rows = conn.execute(sa.select(key.label("k"), *cols).where(*where).group_by(key)).fetchall()
         return {r[0]: list(r[1:]) for r in rows}

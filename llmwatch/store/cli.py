@@ -10,9 +10,11 @@ import argparse
 import json
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from llmwatch.store.timeparse import DURATION_FORM, parse_duration
+from llmwatch.options import DURATION_FORM
+from llmwatch.store.timeparse import parse_duration
 
 _FILTER_DESTS = ("since", "until", "model", "response_model", "provider", "operation", "status", "error_type",
                  "min_duration", "max_duration", "min_tokens", "max_tokens", "min_cost", "max_cost", "text",
@@ -99,7 +101,7 @@ def _filters(args: argparse.Namespace) -> dict[str, Any]:
     return {k: getattr(args, k) for k in _FILTER_DESTS if getattr(args, k, None) not in (None, [])}
 
 
-def _fmt_arg(p: argparse.ArgumentParser, choices=("table", "json", "jsonl", "csv")) -> None:
+def _fmt_arg(p: argparse.ArgumentParser, choices: tuple[str, ...] = ("table", "json", "jsonl", "csv")) -> None:
     p.add_argument("--format", choices=choices, default="table")
 
 

@@ -11,11 +11,15 @@ import contextlib
 import fcntl
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "llmwatch_alembic_version"
@@ -52,7 +56,7 @@ def sqlite_path(url: str) -> str | None:
     return str(Path(db).expanduser())
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     # WAL lets readers (the CLI) run while the writer writes; NORMAL is durable across app crashes.
     cur.execute("PRAGMA journal_mode=WAL")
@@ -65,7 +69,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def _postgres_session(dbapi_conn, _record) -> None:
+def _postgres_session(dbapi_conn: Any, _record: Any) -> None:
     # Session settings for the store's own connections only. A one-day window is ~333k start_time
     # entries: in the default 4 MB the full-text BitmapAnd went lossy and rechecked ~240k rows
     # (p95 244 ms on 10M rows; 106 ms with 32 MB), and percentile sorts spilled to disk. JIT
@@ -122,7 +126,7 @@ def _migration_lock(engine: Engine, conn: sa.Connection) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _alembic_config(conn: sa.Connection):
+def _alembic_config(conn: sa.Connection) -> AlembicConfig:
     from alembic.config import Config as AlembicConfig
 
     cfg = AlembicConfig()
@@ -138,7 +142,7 @@ def current_revision(conn: sa.Connection) -> str | None:
     return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
 
 
-def head_revision() -> str:
+def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()

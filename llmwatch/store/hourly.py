@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import bisect
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 HOURLY = "llmwatch_calls_hourly"
 # Upper bounds (seconds) of the latency buckets; one more bucket holds everything above the last.
@@ -73,14 +74,14 @@ def upsert_sql(dialect: str) -> str:
     return f"INSERT INTO {HOURLY} ({_COLS}) VALUES ({', '.join([mark] * n)})" + _on_conflict(dialect)
 
 
-def contributions(rows: Iterable[tuple], index: dict[str, int]) -> list[list]:
+def contributions(rows: Iterable[tuple[Any, ...]], index: dict[str, int]) -> list[list[Any]]:
     """What ``rows`` (call-row tuples; ``index`` maps column name to position) add to the rollup:
     one parameter list per group for :func:`upsert_sql`. The same figures :func:`add_sql` computes
     in SQL, computed where the rows already are (it cost the writer ~17 us a row in SQLite)."""
     st, dur, model, prov, op, tmpl, status, tin, tout, cost = (index[c] for c in (
         "start_time", "duration", "request_model", "provider", "operation", "prompt_template", "status",
         "input_tokens", "output_tokens", "cost_usd"))
-    groups: dict[tuple, list] = {}
+    groups: dict[tuple[Any, ...], list[Any]] = {}
     bounds = LATENCY_BOUNDS
     for r in rows:
         d = r[dur]

@@ -9,7 +9,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 from llmwatch import names
 
 _lock = threading.Lock()
-_by_registry: dict[int, tuple[CollectorRegistry, "StoreMetrics"]] = {}
+_by_registry: dict[int, tuple[CollectorRegistry, StoreMetrics]] = {}
 
 
 class StoreMetrics:
@@ -29,7 +29,7 @@ class StoreMetrics:
         self.spool_bytes = Gauge(spec.prom_name, spec.description, spec.labels, registry=registry)
         spec = names.STORE_BATCH_DURATION
         self.batch_duration = Histogram(spec.prom_name, spec.description, spec.labels, registry=registry,
-                                        buckets=spec.buckets)
+                                        buckets=spec.buckets or Histogram.DEFAULT_BUCKETS)
 
     def drop(self, reason: str, n: int) -> None:
         if n:

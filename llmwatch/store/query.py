@@ -76,7 +76,7 @@ class Filters:
     injection: bool | None = None
 
     @classmethod
-    def from_kwargs(cls, kwargs: dict[str, Any]) -> "Filters":
+    def from_kwargs(cls, kwargs: dict[str, Any]) -> Filters:
         known = {f.name for f in fields(cls)}
         if "tag" in kwargs:
             tag = kwargs.pop("tag")
@@ -132,9 +132,9 @@ class Filters:
         elif self.flagged is False:
             w.append(~sa.exists().where(flags.c.record_id == c.record_id))
         for expr in self.scores:
-            name, op, value = parse_score(expr)
+            name, op, threshold = parse_score(expr)
             w.append(sa.exists().where(scores.c.record_id == c.record_id, scores.c.name == name,
-                                       scores.c.value.op(op)(value)))
+                                       scores.c.value.op(op)(threshold)))
         if self.min_toxicity is not None:
             w.append(sa.exists().where(scores.c.record_id == c.record_id, scores.c.name == "toxicity",
                                        scores.c.value >= _number(self.min_toxicity, "minimum toxicity")))
@@ -258,7 +258,8 @@ def resolve_id(conn: sa.Connection, record_id: str) -> str:
         raise LookupError(f"no call with id {record_id!r} in the prompt log")
     if len(found) > 1:
         raise QueryError(f"call id prefix {record_id!r} is ambiguous: give more digits")
-    return found[0]
+    full: str = found[0]
+    return full
 
 
 def get(record_id: str, url: str | None = None) -> CallDetail:

@@ -66,7 +66,7 @@ class StoredCall:
     id: int = field(default=0, compare=False)  # database row id: cursor pagination and `tail`
 
     @classmethod
-    def from_row(cls, row: Any) -> "StoredCall":
+    def from_row(cls, row: Any) -> StoredCall:
         m = row._mapping
         return cls(**{f.name: m[f.name] for f in fields(cls) if f.name in m})
 
@@ -128,7 +128,7 @@ class CallDetail:
         return out
 
 
-class Page(list):
+class Page(list[StoredCall]):
     """A list of :class:`StoredCall` with ``next_cursor`` (None on the last page)."""
 
     next_cursor: str | None = None

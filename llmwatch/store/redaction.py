@@ -15,7 +15,7 @@ than edit the one it was given.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from llmwatch.record import CallRecord
 

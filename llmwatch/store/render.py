@@ -9,7 +9,8 @@ import shutil
 import sys
 import textwrap
 import time
-from typing import Any, Iterable, TextIO
+from collections.abc import Iterable
+from typing import Any, TextIO
 
 from llmwatch.store.records import StoredCall
 

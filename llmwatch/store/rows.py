@@ -168,9 +168,10 @@ _slow_encode = json.JSONEncoder(separators=(",", ":"), default=str, allow_nan=Fa
 # json's C encoder, made once: JSONEncoder.encode builds a new one on every call, which was half
 # the cost of encoding a one-message prompt. No circular-reference check (a circular value hits
 # the recursion limit instead, and the converter counts that record as invalid).
-_c_encoder = (json.encoder.c_make_encoder(None, str, json.encoder.encode_basestring_ascii, None, ":", ",",
-                                          False, False, False)
-              if json.encoder.c_make_encoder is not None else None)
+_make_c_encoder: Any = getattr(json.encoder, "c_make_encoder", None)  # private, so not in typeshed
+_c_encoder = (_make_c_encoder(None, str, json.encoder.encode_basestring_ascii, None, ":", ",",
+                              False, False, False)
+              if _make_c_encoder is not None else None)
 
 
 def encode_json(value: Any) -> str:
@@ -198,7 +199,7 @@ JSON_COLUMNS = frozenset(("finish_reasons", "request_params", "system_instructio
 INDEX = {name: i for i, name in enumerate(COLUMNS)}
 
 
-def build_row(rec: CallRecord, capture_content: bool = True, mask_literals: bool = False) -> tuple:
+def build_row(rec: CallRecord, capture_content: bool = True, mask_literals: bool = False) -> tuple[Any, ...]:
     """The ``llmwatch_calls`` row for ``rec`` (already redacted) as a tuple in :data:`COLUMNS`
     order, JSON columns encoded. Content (instructions, messages, search text) is left out when
     ``capture_content`` is false; the prompt hash (it reveals no text), request parameters and the
@@ -210,10 +211,9 @@ def build_row(rec: CallRecord, capture_content: bool = True, mask_literals: bool
     inp, out = rec.input_tokens, rec.output_tokens
     enc = encode_json
     if capture_content:
-        si, im, om = rec.system_instructions, rec.input_messages, rec.output_messages
-        si = None if si is None else enc(si)
-        im = None if im is None else enc(im)
-        om = None if om is None else enc(om)
+        si = None if rec.system_instructions is None else enc(rec.system_instructions)
+        im = None if rec.input_messages is None else enc(rec.input_messages)
+        om = None if rec.output_messages is None else enc(rec.output_messages)
     else:
         si = im = om = text = None
     fr, params, tags, meta = rec.finish_reasons, rec.request_params, rec.tags, rec.metadata

@@ -28,7 +28,10 @@ import os
 import threading
 import time
 import weakref
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.engine import Engine
 
 from llmwatch.record import CallRecord
 from llmwatch.store import db
@@ -54,7 +57,7 @@ BATCH_SIZE = 10_000
 # writer, 22.6k/19.2k with two. Batches may then commit out of id order (``logs tail`` allows
 # for it); each is still stored exactly once.
 PG_WRITERS = 2
-_sinks: "weakref.WeakSet[StoreSink]" = weakref.WeakSet()
+_sinks: weakref.WeakSet[StoreSink] = weakref.WeakSet()
 
 
 class StoreSink:
@@ -74,7 +77,7 @@ class StoreSink:
         self.retry_min, self.retry_max = retry_min, retry_max
         self.retention = retention
         self.redactor = redactor
-        self._engine: Any = None
+        self._engine: Engine | None = None
         self._init_state()
         metrics.spool_bytes.set(spool.pending_bytes)
         _sinks.add(self)
@@ -285,7 +288,7 @@ class StoreSink:
             log.warning("llmwatch store: rollup figures not computed; the database sums them", exc_info=True)
             return Batch(rows, tags)
 
-    def _db(self):
+    def _db(self) -> Engine:
         if self._engine is None:
             self._engine = db.open_engine(self.url)
         return self._engine

@@ -18,14 +18,16 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 
 class Spool:
     """Append-only, size-bounded segments of JSON-lines rows; see the module docstring."""
 
-    def __init__(self, directory: str | os.PathLike, max_bytes: int = 1 << 30, segment_bytes: int = 8 << 20) -> None:
+    def __init__(self, directory: str | os.PathLike[str], max_bytes: int = 1 << 30,
+                 segment_bytes: int = 8 << 20) -> None:
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.max_bytes = max_bytes

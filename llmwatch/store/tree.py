@@ -18,7 +18,8 @@ an HTTP server span) is shown as a root.
 from __future__ import annotations
 
 import sys
-from typing import Any, Iterable, TextIO
+from collections.abc import Iterable
+from typing import Any, TextIO
 
 
 def label(call: Any) -> str:

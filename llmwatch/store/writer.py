@@ -24,8 +24,9 @@ ever counts rows this statement inserted:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -71,18 +72,18 @@ _PG_TAGS = ("INSERT INTO llmwatch_call_tags (record_id, tag) SELECT record_id, t
 class Batch:
     """Call rows on their way into the database (see the module docstring)."""
 
-    rows: list[tuple]
+    rows: list[tuple[Any, ...]]
     tags: list[tuple[str, str]] = field(default_factory=list)
     # Rollup parameter lists for the rows (rollup.contributions); None: computed in SQL instead.
-    rollup: list[list] | None = None
+    rollup: list[list[Any]] | None = None
 
     @classmethod
-    def fresh(cls, rows: list[tuple], tags: list[tuple[str, str]]) -> "Batch":
+    def fresh(cls, rows: list[tuple[Any, ...]], tags: list[tuple[str, str]]) -> Batch:
         """A batch the converter just built: its rollup figures are computed here."""
         return cls(rows, tags, rollup.contributions(rows, INDEX))
 
     @classmethod
-    def replayed(cls, stored: Iterable[Any]) -> "Batch":
+    def replayed(cls, stored: Iterable[Any]) -> Batch:
         """A batch from the spool: rows as :func:`spool_form` wrote them, or as dicts of decoded
         values (the spool lines written before row tuples); tags are taken from the rows' tags column."""
         rows = [from_spool_form(r) for r in stored]
@@ -93,7 +94,7 @@ class Batch:
         return len(self.rows)
 
 
-def spool_form(row: tuple) -> dict[str, Any]:
+def spool_form(row: tuple[Any, ...]) -> dict[str, Any]:
     """A row as the spool keeps it: a dict by column name (so a later version with more columns can
     still read it), JSON columns as the encoded text, marked ``"_v": 2``."""
     out = dict(zip(COLUMNS, row))
@@ -101,7 +102,7 @@ def spool_form(row: tuple) -> dict[str, Any]:
     return out
 
 
-def from_spool_form(stored: dict[str, Any]) -> tuple:
+def from_spool_form(stored: dict[str, Any]) -> tuple[Any, ...]:
     get = stored.get
     values = [get(k) for k in COLUMNS]
     if get("_v") != 2:  # an older spool line holds decoded JSON values
@@ -116,7 +117,8 @@ def insert_batch(conn: sa.Connection, batch: Batch) -> None:
     inserted rows to the hourly rollup (call inside a transaction)."""
     if not batch.rows:
         return
-    cursor = conn.connection.driver_connection.cursor()
+    driver: Any = conn.connection.driver_connection  # the DB-API connection (sqlite3 / psycopg)
+    cursor = driver.cursor()
     try:
         if conn.dialect.name == "sqlite":
             _sqlite(cursor, batch)

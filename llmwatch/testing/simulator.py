@@ -33,8 +33,9 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterator
+from typing import Any, overload
 
 __all__ = ["Simulator", "HEADERS", "count_tokens", "register"]
 
@@ -177,7 +178,7 @@ _FORMATS = {
 }
 
 
-def _sample(schema: Any, root: dict, rng: random.Random, depth: int = 0) -> Any:
+def _sample(schema: Any, root: dict[str, Any], rng: random.Random, depth: int = 0) -> Any:
     """A value satisfying a JSON schema's types, required properties, enums and simple bounds.
 
     Enough for schemas from Pydantic (``$defs``/``$ref``, ``anyOf`` for Optional, strict mode);
@@ -199,7 +200,7 @@ def _sample(schema: Any, root: dict, rng: random.Random, depth: int = 0) -> Any:
         real = [o for o in options if not (isinstance(o, dict) and o.get("type") == "null")]
         return None if (depth > 4 and len(real) < len(options)) or not real else _sample(real[0], root, rng, depth)
     if schema.get("allOf"):
-        merged: dict = {}
+        merged: dict[str, Any] = {}
         for part in schema["allOf"]:
             merged.update(part)
         return _sample(merged, root, rng, depth)
@@ -208,16 +209,17 @@ def _sample(schema: Any, root: dict, rng: random.Random, depth: int = 0) -> Any:
         typ = next((t for t in typ if t != "null"), "null")
     if typ is None:
         typ = "object" if "properties" in schema else "array" if "items" in schema else "string"
-    return _SAMPLERS.get(typ, lambda *_: None)(schema, root, rng, depth)
+    sampler = _SAMPLERS.get(typ)
+    return sampler(schema, root, rng, depth) if sampler is not None else None
 
 
-def _sample_object(schema: dict, root: dict, rng: random.Random, depth: int) -> dict:
+def _sample_object(schema: dict[str, Any], root: dict[str, Any], rng: random.Random, depth: int) -> dict[str, Any]:
     props = schema.get("properties") or {}
     required = set(schema.get("required") or ())
     return {k: _sample(v, root, rng, depth + 1) for k, v in props.items() if depth < 4 or k in required}
 
 
-def _sample_array(schema: dict, root: dict, rng: random.Random, depth: int) -> list:
+def _sample_array(schema: dict[str, Any], root: dict[str, Any], rng: random.Random, depth: int) -> list[Any]:
     if schema.get("prefixItems"):
         return [_sample(s, root, rng, depth + 1) for s in schema["prefixItems"]]
     count = max(int(schema.get("minItems", 0)), 1 if depth < 4 else 0)
@@ -225,13 +227,13 @@ def _sample_array(schema: dict, root: dict, rng: random.Random, depth: int) -> l
     return [_sample(schema.get("items", {}), root, rng, depth + 1) for _ in range(count)]
 
 
-def _sample_string(schema: dict, root: dict, rng: random.Random, depth: int) -> str:
+def _sample_string(schema: dict[str, Any], root: dict[str, Any], rng: random.Random, depth: int) -> str:
     value = _FORMATS.get(schema.get("format", ""), rng.choice(_WORDS))
     value = value.ljust(int(schema.get("minLength", 0)), "x")
     return value[: int(schema["maxLength"])] if "maxLength" in schema else value
 
 
-def _sample_number(schema: dict, root: dict, rng: random.Random, depth: int) -> float | int:
+def _sample_number(schema: dict[str, Any], root: dict[str, Any], rng: random.Random, depth: int) -> float | int:
     integer = schema.get("type") == "integer" or "integer" in (schema.get("type") or ())
     lo = schema.get("minimum", schema.get("exclusiveMinimum", None))
     hi = schema.get("maximum", schema.get("exclusiveMaximum", None))
@@ -287,7 +289,7 @@ def _missing(name: str) -> ApiError:
     return ApiError(400, f"Missing required parameter: '{name}'.", param=name, code="missing_required_parameter")
 
 
-def _int(body: dict, name: str, default: int | None, lo: int, hi: int) -> int | None:
+def _int(body: dict[str, Any], name: str, default: int | None, lo: int, hi: int) -> int | None:
     value = body.get(name)
     if value is None:
         return default
@@ -298,6 +300,10 @@ def _int(body: dict, name: str, default: int | None, lo: int, hi: int) -> int | 
     return value
 
 
+@overload
+def _header_int(headers: Any, name: str, lo: int, hi: int, default: int) -> int: ...
+@overload
+def _header_int(headers: Any, name: str, lo: int, hi: int, default: None = None) -> int | None: ...
 def _header_int(headers: Any, name: str, lo: int, hi: int, default: int | None = None) -> int | None:
     raw = headers.get(name)
     if raw is None:
@@ -328,7 +334,7 @@ def _text_of(content: Any) -> str:
 class _Request:
     """One parsed POST: body, model, per-request switches and the seed for its outputs."""
 
-    def __init__(self, sim: "_Server", endpoint: str, deployment: str | None, headers: Any, raw: bytes,
+    def __init__(self, sim: _Server, endpoint: str, deployment: str | None, headers: Any, raw: bytes,
                  attempt: int) -> None:
         self.endpoint, self.headers, self.attempt = endpoint, headers, attempt
         try:
@@ -384,7 +390,8 @@ def _is_reasoning_model(model: str) -> bool:
     return model[:1] == "o" and model[1:2].isdigit() or model.startswith("gpt-5")
 
 
-def _pick_tools(tools: list[dict], choice: Any, last_user: str | None, parallel: bool) -> list[dict]:
+def _pick_tools(tools: list[dict[str, Any]], choice: Any, last_user: str | None,
+                parallel: bool) -> list[dict[str, Any]]:
     """Tools to call: a named tool_choice, else tools whose name words appear in the last user turn."""
     if not tools or choice == "none" or last_user is None:
         return []
@@ -398,15 +405,16 @@ def _pick_tools(tools: list[dict], choice: Any, last_user: str | None, parallel:
     return hits if parallel else hits[:1]
 
 
-def _answer(req: _Request, index: int, budget: int | None, schema: dict | None, json_object: bool,
-            tools: list[dict]) -> _Answer:
+def _answer(req: _Request, index: int, budget: int | None, schema: dict[str, Any] | None, json_object: bool,
+            tools: list[dict[str, Any]]) -> _Answer:
     rng = req.rng(index)
     reasoning = 64 * rng.randint(1, 6) if _is_reasoning_model(req.model) else 0
     if budget is not None:
         reasoning = min(reasoning, budget // 2)
         budget -= reasoning
     if tools:
-        calls = [(f"call_{os.urandom(12).hex()}", t["name"], json.dumps(_sample(t.get("parameters") or {}, t.get("parameters") or {}, rng)))
+        calls = [(f"call_{os.urandom(12).hex()}", t["name"],
+                  json.dumps(_sample(t.get("parameters") or {}, t.get("parameters") or {}, rng)))
                  for t in tools]
         return _Answer(None, calls, False, sum(count_tokens(a) + 4 for _, _, a in calls), reasoning)
     if schema is not None:
@@ -421,7 +429,7 @@ def _answer(req: _Request, index: int, budget: int | None, schema: dict | None, 
     return _Answer(text, [], truncated, count_tokens(text), reasoning)
 
 
-def _chat_usage(req: _Request, prompt: int, answers: list[_Answer]) -> dict | None:
+def _chat_usage(req: _Request, prompt: int, answers: list[_Answer]) -> dict[str, Any] | None:
     completion = sum(a.tokens + a.reasoning for a in answers)
     req.tokens = (prompt, completion)
     if req.omit_usage:
@@ -442,7 +450,7 @@ def _sse(obj: Any, event: str | None = None) -> bytes:
 # ---------------------------------------------------------------- endpoints
 
 
-def _chat(req: _Request) -> dict | Iterator[bytes]:
+def _chat(req: _Request) -> dict[str, Any] | Iterator[bytes]:
     body = req.body
     messages = body.get("messages")
     if not messages:
@@ -452,12 +460,14 @@ def _chat(req: _Request) -> dict | Iterator[bytes]:
                        code="invalid_value")
     n = _int(body, "n", 1, 1, 128) or 1
     budget = _int(body, "max_completion_tokens", None, 1, 10**7) or _int(body, "max_tokens", None, 1, 10**7)
-    tools = [t["function"] for t in body.get("tools") or () if isinstance(t, dict) and isinstance(t.get("function"), dict)]
+    tools = [t["function"] for t in body.get("tools") or ()
+             if isinstance(t, dict) and isinstance(t.get("function"), dict)]
     prompt = 3 + sum(4 + count_tokens(_text_of(m.get("content"))) for m in messages)
     if tools:
         prompt += count_tokens(json.dumps(tools).replace(",", " ")) + 8
     last = messages[-1]
-    called = _pick_tools(tools, body.get("tool_choice"), _text_of(last.get("content")) if last["role"] == "user" else None,
+    called = _pick_tools(tools, body.get("tool_choice"),
+                         _text_of(last.get("content")) if last["role"] == "user" else None,
                          body.get("parallel_tool_calls") is not False)
     fmt = body.get("response_format") or {}
     schema = (fmt.get("json_schema") or {}).get("schema", {}) if fmt.get("type") == "json_schema" else None
@@ -479,7 +489,7 @@ def _finish(a: _Answer) -> str:
     return "tool_calls" if a.calls else "length" if a.truncated else "stop"
 
 
-def _message(a: _Answer) -> dict:
+def _message(a: _Answer) -> dict[str, Any]:
     msg: dict[str, Any] = {"role": "assistant", "content": a.text, "refusal": None, "annotations": []}
     if a.calls:
         msg["tool_calls"] = [{"id": cid, "type": "function", "function": {"name": name, "arguments": args}}
@@ -487,12 +497,13 @@ def _message(a: _Answer) -> dict:
     return msg
 
 
-def _chat_stream(req: _Request, base: dict, answers: list[_Answer], usage: dict | None, include: bool) -> Iterator[bytes]:
+def _chat_stream(req: _Request, base: dict[str, Any], answers: list[_Answer], usage: dict[str, Any] | None,
+                 include: bool) -> Iterator[bytes]:
     base = dict(base, object="chat.completion.chunk")
     if include:
         base["usage"] = None
 
-    def chunk(index: int, delta: dict, finish: str | None = None) -> bytes:
+    def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> bytes:
         return _sse(dict(base, choices=[{"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}]))
 
     for i in range(len(answers)):
@@ -501,13 +512,15 @@ def _chat_stream(req: _Request, base: dict, answers: list[_Answer], usage: dict 
         for j, (cid, name, _) in enumerate(a.calls):
             yield chunk(i, {"tool_calls": [{"index": j, "id": cid, "type": "function",
                                             "function": {"name": name, "arguments": ""}}]})
-    plans = [[(j, p) for j, (_, _, args) in enumerate(a.calls) for p in _pieces(args, req.chunks)]
-             if a.calls else [(None, p) for p in _pieces(a.text or "", req.chunks)] for a in answers]
+    plans: list[list[tuple[int | None, str]]] = [
+        [(j, p) for j, (_, _, args) in enumerate(a.calls) for p in _pieces(args, req.chunks)]
+        if a.calls else [(None, p) for p in _pieces(a.text or "", req.chunks)] for a in answers]
     for step in range(max(len(p) for p in plans)):
         for i, plan in enumerate(plans):
             if step < len(plan):
-                j, piece = plan[step]
-                delta = {"content": piece} if j is None else {"tool_calls": [{"index": j, "function": {"arguments": piece}}]}
+                at, piece = plan[step]
+                delta = ({"content": piece} if at is None
+                         else {"tool_calls": [{"index": at, "function": {"arguments": piece}}]})
                 yield chunk(i, delta)
     for i, a in enumerate(answers):
         yield chunk(i, {}, _finish(a))
@@ -516,18 +529,19 @@ def _chat_stream(req: _Request, base: dict, answers: list[_Answer], usage: dict 
     yield _sse("[DONE]")
 
 
-def _completions(req: _Request) -> dict | Iterator[bytes]:
+def _completions(req: _Request) -> dict[str, Any] | Iterator[bytes]:
     prompt = req.body.get("prompt")
     if prompt is None or prompt == "" or prompt == []:
         raise _missing("prompt")
-    prompts: list[Any] = [prompt] if isinstance(prompt, str) or (isinstance(prompt, list) and prompt and isinstance(prompt[0], int)) else list(prompt)
+    single = isinstance(prompt, str) or (isinstance(prompt, list) and prompt and isinstance(prompt[0], int))
+    prompts: list[Any] = [prompt] if single else list(prompt)
     texts = [p if isinstance(p, str) else " ".join(map(str, p)) for p in prompts]
     n = _int(req.body, "n", 1, 1, 128) or 1
     budget = _int(req.body, "max_tokens", 16, 1, 10**7)  # the legacy API's documented default is 16
     answers = [_answer(req, k, budget, None, False, []) for k in range(len(prompts) * n)]
     for k, a in enumerate(answers):
         if req.body.get("echo"):
-            a.text = texts[k // n] + a.text
+            a.text = texts[k // n] + (a.text or "")
     p_tokens = sum(len(p) if isinstance(p, list) else count_tokens(p) for p in prompts)
     usage = _chat_usage(req, p_tokens, answers)
     if usage is not None:
@@ -544,7 +558,8 @@ def _completions(req: _Request) -> dict | Iterator[bytes]:
     return base
 
 
-def _completions_stream(req: _Request, base: dict, answers: list[_Answer], usage: dict | None) -> Iterator[bytes]:
+def _completions_stream(req: _Request, base: dict[str, Any], answers: list[_Answer],
+                        usage: dict[str, Any] | None) -> Iterator[bytes]:
     plans = [_pieces(a.text or "", req.chunks) for a in answers]
     for step in range(req.chunks):
         for k, plan in enumerate(plans):
@@ -556,12 +571,13 @@ def _completions_stream(req: _Request, base: dict, answers: list[_Answer], usage
     yield _sse("[DONE]")
 
 
-def _responses(req: _Request) -> dict | Iterator[bytes]:
+def _responses(req: _Request) -> dict[str, Any] | Iterator[bytes]:
     body = req.body
     items = body.get("input")
     items = [{"role": "user", "content": items}] if isinstance(items, str) else items or []
     if not isinstance(items, list):
-        raise ApiError(400, "Invalid 'input': expected a string or a list of items.", param="input", code="invalid_type")
+        raise ApiError(400, "Invalid 'input': expected a string or a list of items.", param="input",
+                       code="invalid_type")
     instructions = body.get("instructions")
     prompt = count_tokens(instructions if isinstance(instructions, str) else "") + sum(
         4 + count_tokens(_text_of(i.get("content", i.get("output")))) for i in items if isinstance(i, dict))
@@ -571,15 +587,18 @@ def _responses(req: _Request) -> dict | Iterator[bytes]:
     called = _pick_tools(tools, body.get("tool_choice"), last_user, body.get("parallel_tool_calls") is not False)
     fmt = (body.get("text") or {}).get("format") or {"type": "text"}
     schema = fmt.get("schema", {}) if fmt.get("type") == "json_schema" else None
-    a = _answer(req, 0, _int(body, "max_output_tokens", None, 1, 10**7), schema, fmt.get("type") == "json_object", called)
+    a = _answer(req, 0, _int(body, "max_output_tokens", None, 1, 10**7), schema, fmt.get("type") == "json_object",
+                called)
     rid, mid = f"resp_{os.urandom(16).hex()}", f"msg_{os.urandom(16).hex()}"
     req.tokens = (prompt, a.tokens + a.reasoning)
     usage = None if req.omit_usage else {
-        "input_tokens": prompt, "output_tokens": a.tokens + a.reasoning, "total_tokens": prompt + a.tokens + a.reasoning,
+        "input_tokens": prompt, "output_tokens": a.tokens + a.reasoning,
+        "total_tokens": prompt + a.tokens + a.reasoning,
         "input_tokens_details": {"cached_tokens": req.usage_details(prompt), "cache_write_tokens": 0},
         "output_tokens_details": {"reasoning_tokens": a.reasoning},
     }
     status = "incomplete" if a.truncated else "completed"
+    output: list[dict[str, Any]]
     if a.calls:
         output = [{"type": "function_call", "id": f"fc_{os.urandom(16).hex()}", "call_id": cid, "name": name,
                    "arguments": args, "status": "completed"} for cid, name, args in a.calls]
@@ -601,7 +620,7 @@ def _responses(req: _Request) -> dict | Iterator[bytes]:
     return _responses_stream(req, final) if req.stream else final
 
 
-def _responses_stream(req: _Request, final: dict) -> Iterator[bytes]:
+def _responses_stream(req: _Request, final: dict[str, Any]) -> Iterator[bytes]:
     seq = iter(range(1 << 30))
 
     def event(kind: str, **fields: Any) -> bytes:
@@ -612,7 +631,8 @@ def _responses_stream(req: _Request, final: dict) -> Iterator[bytes]:
     yield event("response.in_progress", response=start)
     for idx, item in enumerate(final["output"]):
         if item["type"] == "function_call":
-            yield event("response.output_item.added", output_index=idx, item=dict(item, arguments="", status="in_progress"))
+            yield event("response.output_item.added", output_index=idx,
+                        item=dict(item, arguments="", status="in_progress"))
             for piece in _pieces(item["arguments"], req.chunks):
                 yield event("response.function_call_arguments.delta", item_id=item["id"], output_index=idx, delta=piece)
             yield event("response.function_call_arguments.done", item_id=item["id"], output_index=idx,
@@ -620,7 +640,8 @@ def _responses_stream(req: _Request, final: dict) -> Iterator[bytes]:
         else:
             part = item["content"][0]
             ids = {"item_id": item["id"], "output_index": idx, "content_index": 0}
-            yield event("response.output_item.added", output_index=idx, item=dict(item, status="in_progress", content=[]))
+            yield event("response.output_item.added", output_index=idx,
+                        item=dict(item, status="in_progress", content=[]))
             yield event("response.content_part.added", part=dict(part, text=""), **ids)
             for piece in _pieces(part["text"], req.chunks):
                 yield event("response.output_text.delta", delta=piece, logprobs=[], **ids)
@@ -630,13 +651,14 @@ def _responses_stream(req: _Request, final: dict) -> Iterator[bytes]:
     yield event("response.incomplete" if final["status"] == "incomplete" else "response.completed", response=final)
 
 
-def _embeddings(req: _Request) -> dict:
+def _embeddings(req: _Request) -> dict[str, Any]:
     raw = req.body.get("input")
     if raw is None or raw == "" or raw == []:
         raise _missing("input")
     if isinstance(raw, str) or (isinstance(raw, list) and isinstance(raw[0], int)):
         raw = [raw]
-    if not isinstance(raw, list) or any(not (isinstance(x, str) and x) and not (isinstance(x, list) and x) for x in raw):
+    if not isinstance(raw, list) or any(not (isinstance(x, str) and x) and not (isinstance(x, list) and x)
+                                        for x in raw):
         raise ApiError(400, "Invalid 'input': expected a non-empty string, list of strings or token arrays.",
                        param="input", code="invalid_value")
     dims = _int(req.body, "dimensions", 256, 1, 8192) or 256
@@ -659,7 +681,7 @@ def _embeddings(req: _Request) -> dict:
     return reply
 
 
-def _moderation_result(text: str, image: bool) -> dict:
+def _moderation_result(text: str, image: bool) -> dict[str, Any]:
     low = text.lower()
     hits: dict[str, int] = {}
     for term in _LEXICON_RE.findall(low):
@@ -674,7 +696,7 @@ def _moderation_result(text: str, image: bool) -> dict:
             "category_applied_input_types": applied}
 
 
-def _moderations(req: _Request) -> dict:
+def _moderations(req: _Request) -> dict[str, Any]:
     raw = req.body.get("input")
     if raw is None or raw == []:
         raise _missing("input")
@@ -691,11 +713,11 @@ _HANDLERS: dict[str, Callable[[_Request], Any]] = {
 }
 
 
-def _models_list() -> dict:
+def _models_list() -> dict[str, Any]:
     return {"object": "list", "data": [_model(m) for m in _MODELS]}
 
 
-def _model(name: str) -> dict:
+def _model(name: str) -> dict[str, Any]:
     return {"id": name, "object": "model", "created": 1_700_000_000, "owned_by": "llmwatch-simulator"}
 
 
@@ -741,7 +763,7 @@ def _route(path: str) -> tuple[str, str | None]:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: replies carry Content-Length or chunked framing
     disable_nagle_algorithm = True  # small SSE writes must not wait for the peer's delayed ACK
-    server: "_Server"
+    server: _Server
 
     def setup(self) -> None:
         super().setup()
@@ -792,7 +814,8 @@ class _Handler(BaseHTTPRequestHandler):
         if _flag(self.headers, "x-sim-malformed"):
             self.server.bump("malformed")
             if isinstance(result, dict):
-                return self._reply(200, None, raw_body=b'{"id": "sim-malformed", "object": "chat.completion", "choices": [')
+                return self._reply(200, None,
+                                   raw_body=b'{"id": "sim-malformed", "object": "chat.completion", "choices": [')
             result = iter([next(result), b'data: {"id": "sim-malformed", "choices": [\n\n', _sse("[DONE]")])
         shape = (self.headers.get("x-sim-shape") or "").strip().lower()
         if shape and isinstance(result, dict):
@@ -859,7 +882,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if not delay and not disconnect:  # nothing to pace: one write instead of one per event
                 frames = b"".join(b"%x\r\n%s\r\n" % (len(e), e) for e in events)
-                return self.wfile.write(head + frames + b"0\r\n\r\n")
+                self.wfile.write(head + frames + b"0\r\n\r\n")
+                return
             for k, event in enumerate(events):
                 if k and delay:
                     time.sleep(delay)
@@ -993,7 +1017,7 @@ class Simulator:
             self._port = self._server.server_address[1]
         return self._server
 
-    def start(self) -> "Simulator":
+    def start(self) -> Simulator:
         """Serve on a daemon thread; returns self. Binding happens here, so ``port`` is known after."""
         if self._thread is None:
             server = self._bind()
@@ -1026,7 +1050,7 @@ class Simulator:
             server.close_connections()
             server.server_close()
 
-    def __enter__(self) -> "Simulator":
+    def __enter__(self) -> Simulator:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

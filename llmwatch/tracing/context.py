@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from llmwatch import names
 
-_CURRENT: contextvars.ContextVar["RequestContext | None"] = contextvars.ContextVar("llmwatch_context", default=None)
+_CURRENT: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar("llmwatch_context", default=None)
 
 @dataclass(frozen=True)
 class RequestContext:

@@ -36,7 +36,8 @@ import contextvars
 import functools
 import inspect
 import types
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from llmwatch import names as n
 from llmwatch.tracing.parent_spans import Node, detach
@@ -63,7 +64,7 @@ def _open(kind: str, name: str | None, attributes: dict[str, Any], args: Any = N
     return node
 
 
-def _call_args(fn: Callable, args: tuple, kwargs: dict) -> Any:
+def _call_args(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """The call's arguments by parameter name (kept by reference; serialised on the worker)."""
     try:
         bound = inspect.signature(fn).bind(*args, **kwargs)
@@ -84,7 +85,7 @@ class Traced:
         self._active: list[tuple[Node | None, Any]] = []
 
     # ------------------------------------------------------------------ with-blocks
-    def __enter__(self) -> Node | "_NullNode":
+    def __enter__(self) -> Node | _NullNode:
         node = _open(self.kind, self.name, self.attributes)
         self._active.append((node, node.attach() if node is not None else None))
         return node if node is not None else _NULL
@@ -95,19 +96,19 @@ class Traced:
         if node is not None:
             node.end(error=exc)
 
-    async def __aenter__(self) -> Node | "_NullNode":
+    async def __aenter__(self) -> Node | _NullNode:
         return self.__enter__()
 
     async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         self.__exit__(exc_type, exc, tb)
 
     # ------------------------------------------------------------------ decorator
-    def __call__(self, fn: Callable) -> Callable:
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         kind, attrs = self.kind, self.attributes
         name = self.name or getattr(fn, "__name__", None) or repr(fn)
         wants_args = kind == "tool"
 
-        def open_node(args: tuple, kwargs: dict) -> Node | None:
+        def open_node(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Node | None:
             if _STATE is None:
                 return None
             return _open(kind, name, attrs, _call_args(fn, args, kwargs) if wants_args else None)
@@ -332,7 +333,8 @@ def retrieval(target: Any = None, /, *, name: str | None = None, **options: Any)
 
 def span(name: str, /, *, kind: str = "task", **options: Any) -> Traced:
     """A ``with`` block (or decorator) named ``name``: ``with llmwatch.span("rerank"): ...``."""
-    return _spec(kind, None, name, options)
+    traced: Traced = _spec(kind, None, name, options)
+    return traced
 
 
 # ---------------------------------------------------------------------------- init()/shutdown()

@@ -26,9 +26,9 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from llmwatch import names as n
-from llmwatch.tracing import rollup
 from llmwatch.instrumentation.finish import cost_attributes, measure
 from llmwatch.record import STATUS_ERROR, CallRecord
+from llmwatch.tracing import rollup
 from llmwatch.tracing.context import current as _current_context
 from llmwatch.usage.pricing import price
 
@@ -71,7 +71,7 @@ class Node:
     __slots__ = ("state", "kind", "name", "source", "span", "span_id", "parent", "start", "t0", "end_ns",
                  "duration", "error", "done", "rollup", "context", "args", "result", "llm", "provider")
 
-    def __init__(self, state: "State", kind: str, name: str | None, *, source: str = "llmwatch",
+    def __init__(self, state: State, kind: str, name: str | None, *, source: str = "llmwatch",
                  attributes: dict[str, Any] | None = None, parent: Any = None, llm: LLMUsage | None = None) -> None:
         self.state = state
         self.kind = kind
@@ -152,8 +152,8 @@ class Node:
             own = llm is not None and self.rollup.calls == 0  # the run *is* the LLM call
             cost = None
             error_type = type(self.error).__qualname__ if self.error is not None else ""
-            if own:
-                cost = self._complete_llm(attrs, error_type)
+            if own and llm is not None:
+                cost = self._complete_llm(llm, attrs, error_type)
             elif llm is not None:
                 span.update_name(llm.wrapper_name)
                 attrs[n.LLMWATCH_SPAN_KIND] = "task"
@@ -191,8 +191,7 @@ class Node:
             self.args = None
             self.result = _MISSING
 
-    def _complete_llm(self, attrs: dict[str, Any], error_type: str) -> float | None:
-        llm = self.llm
+    def _complete_llm(self, llm: LLMUsage, attrs: dict[str, Any], error_type: str) -> float | None:
         state = self.state
         attrs[n.GEN_AI_OPERATION_NAME] = llm.op
         attrs[n.GEN_AI_PROVIDER_NAME] = llm.provider
@@ -215,7 +214,7 @@ class Node:
         sc = self.span.get_span_context()
         parent = getattr(self.span, "parent", None)
         llm = self.llm
-        if own:
+        if own and llm is not None:
             operation, provider, model = llm.op, llm.provider, llm.request_model
         else:
             operation = n.OP_TASK if llm is not None else n.SPAN_KINDS.get(self.kind, self.kind)
@@ -231,7 +230,7 @@ class Node:
         rec.metadata["kind"] = "llm" if own else ("task" if llm is not None else self.kind)
         if self.name:
             rec.metadata["name"] = self.name
-        if own:
+        if own and llm is not None:
             rec.response_model = llm.response_model
             rec.input_tokens, rec.output_tokens, rec.cost_usd = llm.input_tokens, llm.output_tokens, cost
         if self.rollup.calls:

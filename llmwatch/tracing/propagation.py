@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import contextvars
 import functools
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 _ORIGINAL: Callable[..., Any] | None = None
 # The method we replaced, kept after unpatch(): a submit racing with shutdown() (or a reference to
@@ -33,7 +34,7 @@ def patch() -> None:
         return
     _ORIGINAL = _SAVED = ThreadPoolExecutor.__dict__["submit"]
     functools.update_wrapper(_submit, _ORIGINAL)
-    ThreadPoolExecutor.submit = _submit  # type: ignore[method-assign]
+    ThreadPoolExecutor.submit = _submit  # type: ignore[method-assign, assignment]  # patched on purpose
 
 
 def unpatch() -> None:

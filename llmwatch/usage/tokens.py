@@ -29,9 +29,10 @@ import hashlib
 import logging
 import os
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Iterable, Mapping, Protocol
+from typing import Any, Protocol
 
 from llmwatch import names
 
@@ -191,7 +192,7 @@ class TokenEstimator:
         try:
             import tiktoken
         except ImportError:
-            tiktoken = None
+            tiktoken = None  # type: ignore[assignment]  # the optional extra is absent
         if tiktoken is not None:
             folder = self._tiktoken_folder()
             if folder and _provision(folder, _FILE_FOR[encoding]):
@@ -232,7 +233,7 @@ class TokenEstimator:
         return Estimate(counter.count(text or ""), counter.encoding, False, assumed)
 
     def estimate_chat_input(self, messages: Iterable[Any], model: str | None,
-                            tools: list | None = None) -> Estimate:
+                            tools: list[Any] | None = None) -> Estimate:
         """Prompt tokens of a Chat Completions request, with the cookbook's accounting: 3 per
         message, +1 per ``name``, +3 reply priming, plus the cookbook's formula for ``tools``.
         Content may be a string or a list of parts; see :data:`IMAGE_PART_TOKENS`.
@@ -242,7 +243,8 @@ class TokenEstimator:
         """
         enc, assumed = encoding_name(model)
         counter = self._counter(enc)
-        total = sum(_message_tokens(m, counter.count) for m in messages or ()) + REPLY_PRIMING
+        msgs: Iterable[Any] = messages or ()
+        total = sum(_message_tokens(m, counter.count) for m in msgs) + REPLY_PRIMING
         total += _tools_tokens(tools, counter.count, enc)
         return Estimate(total, counter.encoding, False, assumed)
 
@@ -383,7 +385,7 @@ def _tools_tokens(tools: Any, count: Any, encoding: str) -> int:
     total, seen = 0, False
     for tool in tools:
         tool = _as_mapping(tool) or {}
-        fn = tool.get("function") if isinstance(tool.get("function"), Mapping) else tool
+        fn: Mapping[str, Any] = tool["function"] if isinstance(tool.get("function"), Mapping) else tool
         if tool.get("type", "function") != "function" or not isinstance(fn.get("name"), str):
             continue
         seen = True
@@ -401,8 +403,8 @@ def _tools_tokens(tools: Any, count: Any, encoding: str) -> int:
 
 
 def _strip_dot(text: Any) -> str:
-    text = text if isinstance(text, str) else ""
-    return text[:-1] if text.endswith(".") else text
+    s = text if isinstance(text, str) else ""
+    return s[:-1] if s.endswith(".") else s
 
 
 # ---- BPE files for tiktoken, offline -----------------------------------------------------------
@@ -458,7 +460,7 @@ def estimate_text(text: str, model: str | None) -> Estimate:
     return _estimator().estimate_text(text, model)
 
 
-def estimate_chat_input(messages: list[dict], model: str | None, tools: list | None = None) -> Estimate:
+def estimate_chat_input(messages: list[dict[str, Any]], model: str | None, tools: list[Any] | None = None) -> Estimate:
     """:meth:`TokenEstimator.estimate_chat_input` on the shared estimator:
     ``estimate_chat_input([{"role": "user", "content": "hi"}], "gpt-4o").tokens == 8``."""
     return _estimator().estimate_chat_input(messages, model, tools)

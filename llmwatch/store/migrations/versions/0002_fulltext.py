@@ -8,9 +8,10 @@ Revises: 0001
 Create Date: 2026-11-24
 """
 import json
+from typing import Any
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0002"
 down_revision = "0001"
@@ -40,16 +41,16 @@ PG_FTS = [
 ]
 
 
-def _text(value):
+def _text(value: Any) -> str:
     """Frozen copy of the 0002-era text extraction (migrations must not follow later code changes)."""
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except ValueError:
-            return value
-    out = []
+            return str(value)  # still the str it was
+    out: list[str] = []
 
-    def walk(v):
+    def walk(v: Any) -> None:
         if isinstance(v, str):
             out.append(v)
         elif isinstance(v, dict):
@@ -71,7 +72,7 @@ def upgrade() -> None:
         "SELECT id, system_instructions, input_messages, output_messages FROM llmwatch_calls"
     )).fetchall()
     update = sa.text("UPDATE llmwatch_calls SET search_text = :t WHERE id = :id")
-    batch = []
+    batch: list[dict[str, Any]] = []
     for row in rows:
         text = "\n".join(t for t in (_text(row[1]), _text(row[2]), _text(row[3])) if t)
         if text:

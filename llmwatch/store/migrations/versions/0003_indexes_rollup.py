@@ -16,8 +16,10 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-25
 """
-from alembic import op
+from typing import Any
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0003"
 down_revision = "0002"
@@ -40,11 +42,11 @@ PARTIAL = {
 ERRORS_WHERE = "status <> 'ok'"
 
 
-def _where(text):
+def _where(text: str) -> dict[str, Any]:
     return {"sqlite_where": sa.text(text), "postgresql_where": sa.text(text)}
 
 
-def _backfill(bind) -> None:
+def _backfill(bind: sa.Connection) -> None:
     dialect = bind.dialect.name
     hour = ("(floor(start_time / 3600) * 3600)::bigint" if dialect == "postgresql"
             else "CAST(start_time / 3600 AS INTEGER) * 3600")
