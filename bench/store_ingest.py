@@ -51,7 +51,7 @@ def records(n: int) -> list[CallRecord]:
 
 
 def run(url: str, n: int, spool: Path, prefill: int = 0) -> tuple[float, list[int]]:
-    sink = open_sink(url=url, registry=CollectorRegistry(), spool_dir=spool)
+    sink = open_sink(url=url, registry=CollectorRegistry(), spool_dir=spool, retention="none")  # ingest only
     for i in range(0, prefill, 10_000):
         sink.write(records(min(10_000, prefill - i)))
         sink.flush()

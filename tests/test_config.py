@@ -88,3 +88,29 @@ def test_importing_a_feature_registers_nothing_init_starts_it_explicitly(observe
     observe()
     rt = _runtime.current()
     assert [name for name, _ in rt.stops] == ["openai", "tracing"]  # gpu and scoring off by default
+
+
+def test_by_default_the_prompt_log_forgets_calls_older_than_30_days(tmp_path):
+    import time
+
+    from prometheus_client import CollectorRegistry
+
+    from llmwatch import logs
+    from llmwatch.store import open_sink
+    from tests.test_store_support import make_record
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    config = Config.resolve({"store_url": url, "store_spool_dir": str(tmp_path / "spool")}, environ={})
+    old = make_record(start_time=time.time() - 40 * 86400)
+    recent = make_record(start_time=time.time() - 20 * 86400)
+    sink = open_sink(config, registry=CollectorRegistry())
+    sink.write([old, recent])
+    assert sink.flush(30)
+    deadline = time.time() + 30
+    while logs.count(url) > 1 and time.time() < deadline:  # the writer prunes after a write
+        sink.write([make_record()])
+        assert sink.flush(30)
+        time.sleep(0.2)
+    sink.close()
+    ids = {c.record_id for c in logs.query(url=url, limit=10)}
+    assert old.record_id not in ids and recent.record_id in ids

@@ -37,7 +37,7 @@ def _varied(n: int, seed: int = 7) -> list:
 
 
 def _write_via(spool_dir, url: str, records: list) -> None:
-    sink = open_sink(url=url, registry=CollectorRegistry(), spool_dir=spool_dir)
+    sink = open_sink(url=url, registry=CollectorRegistry(), spool_dir=spool_dir, retention="none")  # 2026-09 rows
     sink.write(records)
     sink.close(timeout=2.0)
 
@@ -107,7 +107,7 @@ def test_sqlite_wal_is_checkpointed_off_the_writer_thread(tmp_path):
     """The writer's connection only checkpoints past a large backstop; the checkpointer thread moves
     committed pages into the database file (without it the file would stay at its empty size)."""
     url = f"sqlite:///{tmp_path / 'calls.db'}"
-    sink = open_sink(url=url, registry=CollectorRegistry(), spool_dir=tmp_path / "spool")
+    sink = open_sink(url=url, registry=CollectorRegistry(), spool_dir=tmp_path / "spool", retention="none")
     sink.write([make_record(record_id=new_record_id()) for _ in range(3000)])
     assert sink.flush(30)
     checkpointer = sink._checkpointer
@@ -145,7 +145,7 @@ def test_tail_shows_a_call_whose_smaller_id_commits_after_a_larger_one():
 def test_bursts_with_pauses_between_them_are_all_written(store_url, tmp_path):
     """Found by the benchmark: a PostgreSQL writer waking up cleared the converter's idle flag, so
     the next burst never woke the converter and flush() waited forever."""
-    sink = open_sink(url=store_url, registry=CollectorRegistry(), spool_dir=tmp_path / "spool")
+    sink = open_sink(url=store_url, registry=CollectorRegistry(), spool_dir=tmp_path / "spool", retention="none")
     for _ in range(4):
         sink.write([make_record(record_id=new_record_id()) for _ in range(200)])
         assert sink.flush(timeout=20)

@@ -79,6 +79,7 @@ def cluster():
 
 
 def sink_for(url, spool_dir, **kw):
+    kw.setdefault("retention", "none")  # test records may be older than the default 30 days
     return open_sink(url=url, registry=CollectorRegistry(), spool_dir=spool_dir, retry_min=0.05, retry_max=0.5, **kw)
 
 
