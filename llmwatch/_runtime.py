@@ -1,8 +1,9 @@
 """``init()`` and ``shutdown()``: what llmwatch starts, in order, and how it stops.
 
 ``init()`` reads top to bottom: config, OTel providers, instruments, prices, the one redaction,
-the record pipeline, the prompt-log store, the openai patch, then each optional feature (tracing
-and integrations, GPU sampling, scoring) by calling its ``start``; then ``/metrics``.
+the record pipeline, the prompt-log store, then each feature by calling its ``start``: the provider
+SDK patches (openai, anthropic, ...), tracing and integrations, GPU sampling, scoring; then
+``/metrics``.
 ``shutdown()`` stops them in reverse. Nothing registers itself at import time.
 """
 
@@ -170,7 +171,7 @@ def init(
 
         from llmwatch import __version__
         from llmwatch.gpu import sampler as gpu_sampler
-        from llmwatch.instrumentation import openai as openai_instr
+        from llmwatch.instrumentation import providers
         from llmwatch.instrumentation.state import State
         from llmwatch.metrics.instruments import Instruments
         from llmwatch.pipeline import RecordPipeline
@@ -196,9 +197,8 @@ def init(
         if store is not None:
             pipeline.add_sink(store)
         state = State(config, tp.get_tracer("llmwatch", __version__), instruments, pipeline, prices, redaction)
-        openai_instr.instrument(state)
-
-        stops: list[tuple[str, Callable[[], None]]] = [("openai", openai_instr.uninstrument)]
+        stops: list[tuple[str, Callable[[], None]]] = []
+        _start("providers", lambda: providers.start(state), instruments, stops)  # openai, anthropic, ...
         _start("tracing", lambda: tracing.start(state), instruments, stops)
         _start("gpu", lambda: gpu_sampler.start(state), instruments, stops)
         _start("scoring", lambda: scoring.start(state, quality), instruments, stops)

@@ -87,7 +87,7 @@ def test_importing_a_feature_registers_nothing_init_starts_it_explicitly(observe
     assert not hasattr(_runtime, "HOOKS")
     observe()
     rt = _runtime.current()
-    assert [name for name, _ in rt.stops] == ["openai", "tracing"]  # gpu and scoring off by default
+    assert [name for name, _ in rt.stops] == ["providers", "tracing"]  # gpu and scoring off by default
 
 
 def test_by_default_the_prompt_log_forgets_calls_older_than_30_days(tmp_path):

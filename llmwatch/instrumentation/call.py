@@ -17,6 +17,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from llmwatch import names as n
 from llmwatch.instrumentation import content
+from llmwatch.instrumentation.dialect import dialect_for
 from llmwatch.instrumentation.extract import ResponseInfo, read_response, request_param_attributes
 from llmwatch.instrumentation.finish import cost_attributes, measure
 from llmwatch.record import STATUS_ERROR, CallRecord
@@ -39,12 +40,14 @@ _now = time.time
 class Call:
     __slots__ = ("state", "api", "op", "body", "attrs", "span", "token", "t0", "start", "done", "streamed",
                  "provider", "request_model", "ttfc", "chunk_times", "text", "tool_calls", "info",
-                 "abandoned", "host", "port", "duration", "end_ns", "response", "error", "chunks", "context")
+                 "abandoned", "host", "port", "duration", "end_ns", "response", "error", "chunks", "context",
+                 "dialect")
 
     def __init__(self, state: State, api: str, op: str, body: dict[str, Any], attrs: dict[str, Any],
                  streamed: bool) -> None:
         self.state = state
         self.api = api
+        self.dialect = dialect_for(api)  # None for OpenAI's own APIs, read below and in extract/content
         self.op = op
         self.body = body
         self.attrs = attrs
@@ -146,9 +149,15 @@ class Call:
                     if delta.content:
                         self.text.append(delta.content)
                     return
-        elif self.api == "responses" and chunk.type == "response.output_text.delta":
-            self.text.append(chunk.delta)
-            return
+        elif self.api == "responses":
+            if chunk.type == "response.output_text.delta":
+                self.text.append(chunk.delta)
+                return
+        elif self.dialect is not None:
+            delta = self.dialect.text_delta(chunk)
+            if delta is not None:
+                self.text.append(delta)
+                return
         # Anything else is kept whole; a marker keeps text order relative to it.
         self.chunks.append((len(self.text), chunk))
 
@@ -173,6 +182,9 @@ class Call:
         self.chunks = None
 
     def _read_chunk(self, chunk: Any, info: ResponseInfo) -> None:
+        if self.dialect is not None:
+            self.dialect.read_chunk(self, chunk, info)
+            return
         api = self.api
         if api == "responses":
             kind = getattr(chunk, "type", None)
@@ -208,6 +220,19 @@ class Call:
         if usage is not None:
             info.read_chat_usage(usage)
 
+    def add_tool_call_delta(self, index: int, call_id: str | None, name: str | None, arguments: str | None) -> None:
+        """A piece of a streamed tool call (worker): id and name once, arguments appended."""
+        calls = self.tool_calls
+        if calls is None:
+            calls = self.tool_calls = {}
+        call = calls.setdefault(index, {"id": None, "name": None, "arguments": ""})
+        if call_id:
+            call["id"] = call_id
+        if name:
+            call["name"] = name
+        if arguments:
+            call["arguments"] += arguments
+
     def _tool_call_delta(self, deltas: Any) -> None:
         calls = self.tool_calls
         if calls is None:
@@ -237,10 +262,13 @@ class Call:
         info = self._read(response)
         error_type = _error_type(error) if error is not None else ""
         cost = price(self.state.prices, info.model, self.request_model, info.input_tokens, info.output_tokens,
-                     info.cached_tokens, failed=error is not None, needs_output=self.api not in _INPUT_BILLED)
+                     info.cached_tokens, failed=error is not None, needs_output=not self._input_billed())
         self._end_span(self._attributes(info, error_type, cost, response), error)
         self._measure(info, error_type, cost)
         return self._build_record(info, error, error_type, cost, response)
+
+    def _input_billed(self) -> bool:
+        return self.dialect.input_billed if self.dialect is not None else self.api in _INPUT_BILLED
 
     def _read(self, response: Any) -> ResponseInfo:
         try:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from llmwatch import names
+from llmwatch.instrumentation.dialect import dialect_for
 
 TRUNCATED = "…[truncated]"
 
@@ -160,6 +161,9 @@ def text_inputs(value: Any) -> list[dict[str, Any]]:
 
 
 def request_inputs(operation: str, api: str, body: dict[str, Any]) -> tuple[list[Any] | None, list[Any]]:
+    dialect = dialect_for(api)
+    if dialect is not None:
+        return dialect.inputs(operation, body)
     if api == "responses":
         return responses_input(body)
     if api == "chat":
@@ -180,6 +184,9 @@ def response_outputs(api: str, response: Any) -> list[dict[str, Any]] | None:
     """The SDK's typed response -> output_messages (None for embeddings/moderations)."""
     if response is None:
         return None
+    dialect = dialect_for(api)
+    if dialect is not None:
+        return dialect.outputs(response)
     if api == "chat":
         out = []
         for choice in getattr(response, "choices", None) or ():

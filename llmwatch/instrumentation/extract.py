@@ -13,6 +13,7 @@ from typing import Any
 
 from llmwatch import names as n
 from llmwatch.instrumentation.content import responses_finish_reason
+from llmwatch.instrumentation.dialect import dialect_for
 
 # Request path (relative to base_url, as the SDK passes it) -> (api, gen_ai.operation.name)
 ENDPOINTS: dict[str, tuple[str, str]] = {
@@ -56,6 +57,9 @@ def request_attributes(api: str, op: str, body: dict[str, Any], provider: str, h
 
 def request_param_attributes(api: str, body: dict[str, Any]) -> dict[str, Any]:
     """Request-parameter attributes (temperature, max tokens, stop, ...), read off the hot path."""
+    dialect = dialect_for(api)
+    if dialect is not None:
+        return dialect.param_attributes(body)
     attrs: dict[str, Any] = {}
     get = body.get
     for key, attr in _NUMERIC_PARAMS:
@@ -82,6 +86,11 @@ def request_param_attributes(api: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def record_params(api: str, body: dict[str, Any]) -> dict[str, Any]:
+    dialect = dialect_for(api)
+    if dialect is not None:
+        params = dialect.record_params(body)
+        params["api"] = api
+        return params
     params = {k: body[k] for k in _RECORD_PARAMS if k in body and body[k] is not None}
     params["api"] = api
     return params
@@ -183,9 +192,13 @@ def read_response(api: str, response: Any) -> ResponseInfo:
     info.model = _text(getattr(response, "model", None))
     info.id = _text(getattr(response, "id", None))
     try:
-        _READERS[api](info, response)
-    except KeyError:
-        pass
+        dialect = dialect_for(api)
+        if dialect is not None:
+            dialect.read_response(info, response)
+        else:
+            reader = _READERS.get(api)
+            if reader is not None:
+                reader(info, response)
     except Exception as exc:  # noqa: BLE001 - the shape is the provider's; the record is ours
         info.anomaly = f"{api} response: {type(exc).__name__}: {exc}"[:200]
     return info

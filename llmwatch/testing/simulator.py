@@ -736,6 +736,19 @@ def _check(values: dict[str, Any], label: Callable[[str], str] = str) -> None:
             raise ValueError(f"{label(name)} must be between {lo:g} and {hi:g}, got {value!r}")
 
 
+#: Other providers' wire formats, each a module with ``handles(path) -> bool`` and
+#: ``serve(handler, raw_body)`` (it replies through the handler's ``_reply`` / ``_stream``).
+PROVIDER_SIMULATORS: tuple[str, ...] = (
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _provider_simulators() -> tuple[Any, ...]:
+    import importlib
+
+    return tuple(importlib.import_module(name) for name in PROVIDER_SIMULATORS)
+
+
 def _route(path: str) -> tuple[str, str | None]:
     """``(endpoint, azure deployment)`` for a POST path, accepting ``/v1/...`` and Azure forms."""
     path, _, query = path.partition("?")
@@ -800,6 +813,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._t0 = time.perf_counter()
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        for provider in _provider_simulators():  # Anthropic, Gemini, Bedrock, Ollama wire formats
+            if provider.handles(self.path):
+                provider.serve(self, raw)
+                return
         endpoint = "unknown"
         try:
             route, deployment = _route(self.path)
@@ -877,8 +894,9 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             self.close_connection = True
 
-    def _stream(self, events: Iterator[bytes], delay: float, disconnect: bool) -> None:
-        head = self._head(200, "text/event-stream; charset=utf-8", None, {"Cache-Control": "no-cache"})
+    def _stream(self, events: Iterator[bytes], delay: float, disconnect: bool,
+                content_type: str = "text/event-stream; charset=utf-8") -> None:
+        head = self._head(200, content_type, None, {"Cache-Control": "no-cache"})
         try:
             if not delay and not disconnect:  # nothing to pace: one write instead of one per event
                 frames = b"".join(b"%x\r\n%s\r\n" % (len(e), e) for e in events)
