@@ -27,6 +27,8 @@ GEN_AI_RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons"
 GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens"
 GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
 GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens"
+# Input tokens written to the provider's prompt cache (billed above the input rate by some).
+GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS = "gen_ai.usage.cache_write.input_tokens"
 GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens"
 GEN_AI_REQUEST_TEMPERATURE = "gen_ai.request.temperature"
 GEN_AI_REQUEST_TOP_P = "gen_ai.request.top_p"
@@ -86,6 +88,10 @@ OP_MODERATION = "moderation"  # not in semconv's list; the spec allows custom va
 # Values for gen_ai.provider.name
 PROVIDER_OPENAI = "openai"
 PROVIDER_AZURE_OPENAI = "azure.ai.openai"
+PROVIDER_ANTHROPIC = "anthropic"
+PROVIDER_GCP_GEN_AI = "gcp.gen_ai"
+PROVIDER_AWS_BEDROCK = "aws.bedrock"
+PROVIDER_OLLAMA = "ollama"
 
 # The quality & safety scorers, by the name options, the CLI and metrics use.
 SCORER_NAMES = ("toxicity", "moderation", "injection", "pii", "validation")

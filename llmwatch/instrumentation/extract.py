@@ -96,7 +96,7 @@ def record_params(api: str, body: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def _tokens(info: ResponseInfo, value: Any, what: str) -> int | None:
+def token_count(info: ResponseInfo, value: Any, what: str) -> int | None:
     """A token count, or None (an anomaly when the provider sent something that is not a count)."""
     if value is None:
         return None
@@ -106,7 +106,7 @@ def _tokens(info: ResponseInfo, value: Any, what: str) -> int | None:
     return None
 
 
-def _text(value: Any) -> str | None:
+def text_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
@@ -114,7 +114,7 @@ class ResponseInfo:
     """What a finished response (or a stream's chunks) says about itself."""
 
     __slots__ = ("model", "id", "finish_reasons", "input_tokens", "output_tokens", "cached_tokens",
-                 "reasoning_tokens", "attrs", "dimensions", "flagged", "anomaly")
+                 "cache_write_tokens", "reasoning_tokens", "attrs", "dimensions", "flagged", "anomaly")
 
     def __init__(self) -> None:
         self.model: str | None = None
@@ -122,7 +122,8 @@ class ResponseInfo:
         self.finish_reasons: list[str] | None = None
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
-        self.cached_tokens: int | None = None
+        self.cached_tokens: int | None = None  # read from the provider's cache (part of input_tokens)
+        self.cache_write_tokens: int | None = None  # written to the provider's cache (part of input_tokens)
         self.reasoning_tokens: int | None = None
         self.attrs: dict[str, Any] = {}
         self.dimensions: int | None = None
@@ -143,6 +144,8 @@ class ResponseInfo:
             attrs[n.GEN_AI_USAGE_OUTPUT_TOKENS] = self.output_tokens
         if self.cached_tokens:
             attrs[n.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = self.cached_tokens
+        if self.cache_write_tokens:
+            attrs[n.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS] = self.cache_write_tokens
         if self.reasoning_tokens:
             attrs[n.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = self.reasoning_tokens
         if self.dimensions is not None:
@@ -160,14 +163,14 @@ class ResponseInfo:
         if not hasattr(usage, "prompt_tokens"):
             self.anomaly = f"usage is {usage!r}, not a usage object"[:200]
             return
-        self.input_tokens = _tokens(self, usage.prompt_tokens, "prompt_tokens")
-        self.output_tokens = _tokens(self, getattr(usage, "completion_tokens", None), "completion_tokens")
+        self.input_tokens = token_count(self, usage.prompt_tokens, "prompt_tokens")
+        self.output_tokens = token_count(self, getattr(usage, "completion_tokens", None), "completion_tokens")
         details = getattr(usage, "prompt_tokens_details", None)
         if details is not None:
-            self.cached_tokens = _tokens(self, getattr(details, "cached_tokens", None), "cached_tokens")
+            self.cached_tokens = token_count(self, getattr(details, "cached_tokens", None), "cached_tokens")
         details = getattr(usage, "completion_tokens_details", None)
         if details is not None:
-            self.reasoning_tokens = _tokens(self, getattr(details, "reasoning_tokens", None), "reasoning_tokens")
+            self.reasoning_tokens = token_count(self, getattr(details, "reasoning_tokens", None), "reasoning_tokens")
 
     def read_responses_usage(self, usage: Any) -> None:
         if usage is None:
@@ -175,22 +178,22 @@ class ResponseInfo:
         if not hasattr(usage, "input_tokens"):
             self.anomaly = f"usage is {usage!r}, not a usage object"[:200]
             return
-        self.input_tokens = _tokens(self, usage.input_tokens, "input_tokens")
-        self.output_tokens = _tokens(self, getattr(usage, "output_tokens", None), "output_tokens")
+        self.input_tokens = token_count(self, usage.input_tokens, "input_tokens")
+        self.output_tokens = token_count(self, getattr(usage, "output_tokens", None), "output_tokens")
         details = getattr(usage, "input_tokens_details", None)
         if details is not None:
-            self.cached_tokens = _tokens(self, getattr(details, "cached_tokens", None), "cached_tokens")
+            self.cached_tokens = token_count(self, getattr(details, "cached_tokens", None), "cached_tokens")
         details = getattr(usage, "output_tokens_details", None)
         if details is not None:
-            self.reasoning_tokens = _tokens(self, getattr(details, "reasoning_tokens", None), "reasoning_tokens")
+            self.reasoning_tokens = token_count(self, getattr(details, "reasoning_tokens", None), "reasoning_tokens")
 
 
 def read_response(api: str, response: Any) -> ResponseInfo:
     """Everything the response says about itself; a part of an unexpected shape is left unknown
     (and named in ``anomaly``) without losing the parts that could be read."""
     info = ResponseInfo()
-    info.model = _text(getattr(response, "model", None))
-    info.id = _text(getattr(response, "id", None))
+    info.model = text_or_none(getattr(response, "model", None))
+    info.id = text_or_none(getattr(response, "id", None))
     try:
         dialect = dialect_for(api)
         if dialect is not None:
@@ -210,10 +213,10 @@ def _read_chat(info: ResponseInfo, response: Any) -> None:
     choices = response.choices
     if choices:
         info.finish_reasons = [str(c.finish_reason or "") for c in choices]
-    fp = _text(getattr(response, "system_fingerprint", None))
+    fp = text_or_none(getattr(response, "system_fingerprint", None))
     if fp:
         info.attrs[n.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fp
-    tier = _text(getattr(response, "service_tier", None))
+    tier = text_or_none(getattr(response, "service_tier", None))
     if tier:
         info.attrs[n.OPENAI_RESPONSE_SERVICE_TIER] = tier
 
@@ -223,7 +226,7 @@ def _read_responses(info: ResponseInfo, response: Any) -> None:
     reason = responses_finish_reason(response)
     if reason:
         info.finish_reasons = [reason]
-    tier = _text(getattr(response, "service_tier", None))
+    tier = text_or_none(getattr(response, "service_tier", None))
     if tier:
         info.attrs[n.OPENAI_RESPONSE_SERVICE_TIER] = tier
 
@@ -234,7 +237,7 @@ def _read_embeddings(info: ResponseInfo, response: Any) -> None:
         if not hasattr(usage, "prompt_tokens"):
             info.anomaly = f"usage is {usage!r}, not a usage object"[:200]
         else:
-            info.input_tokens = _tokens(info, usage.prompt_tokens, "prompt_tokens")
+            info.input_tokens = token_count(info, usage.prompt_tokens, "prompt_tokens")
     data = response.data
     if data:
         emb = data[0].embedding
