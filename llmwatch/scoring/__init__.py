@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmwatch.scoring.base import Evaluation, Item, Scorer, ScorerUnavailable
-
 from llmwatch.names import SCORER_NAMES as SCORERS
+from llmwatch.scoring.base import Evaluation, Item, Scorer, ScorerUnavailable
 
 __all__ = ["SCORERS", "Evaluation", "Item", "Scorer", "ScorerUnavailable", "build_scorer", "build_scorers"]
 
@@ -22,7 +21,8 @@ def build_scorer(name: str, config: Any) -> Scorer:
     if name == "toxicity":
         from llmwatch.scoring.toxicity import ToxicityScorer
 
-        return ToxicityScorer(getattr(config, "toxicity_model", "original"), getattr(config, "toxicity_checkpoint", None),
+        return ToxicityScorer(getattr(config, "toxicity_model", "original"),
+                              getattr(config, "toxicity_checkpoint", None),
                               getattr(config, "toxicity_device", "auto"), getattr(config, "score_batch_size", 16))
     if name == "moderation":
         from llmwatch.scoring.moderation import ModerationScorer
