@@ -32,6 +32,7 @@ from llmwatch.options import (
     regex_patterns,
     resolve,
     scorer_names,
+    semconv_opt_in,
     string,
     torch_device,
 )
@@ -74,6 +75,10 @@ class Config:
     provider_name: str | None = option(None, "LLMWATCH_PROVIDER_NAME", optional_string,
                                      "Override gen_ai.provider.name (default: openai, or azure.ai.openai "
                                      "for AzureOpenAI clients).")
+    semconv_opt_in: tuple[str, ...] = option((), "OTEL_SEMCONV_STABILITY_OPT_IN", semconv_opt_in,
+        "OpenTelemetry's comma-separated stability opt-ins. llmwatch emits the latest GenAI conventions "
+        "(semantic-conventions-genai v0.1.0); gen_ai_latest_experimental/dup also emits the old names of "
+        "renamed attributes (gen_ai.usage.cache_creation.input_tokens) during a migration.")
     scorers: tuple[str, ...] = option((), "LLMWATCH_SCORERS", scorer_names,
         "Quality & safety scorers to run in-process, off the caller's thread: toxicity, moderation, injection, "
         "pii, validation (comma-separated; empty: none; the agent can score instead).")

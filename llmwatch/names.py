@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 # --------------------------------------------------------------------------------------------
-# Span / metric attribute keys (OpenTelemetry GenAI semantic conventions, v1.41)
+# Span / metric attribute keys (OpenTelemetry GenAI semantic conventions: since core v1.42 they live in
+# open-telemetry/semantic-conventions-genai; names here follow its v0.1.0 release)
 # --------------------------------------------------------------------------------------------
 GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
 GEN_AI_PROVIDER_NAME = "gen_ai.provider.name"
@@ -29,9 +30,13 @@ GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
 GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens"
 # Input tokens written to the provider's prompt cache (billed above the input rate by some).
 GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS = "gen_ai.usage.cache_write.input_tokens"
+# Its name up to core semconv v1.41; emitted next to the new one only when OTEL_SEMCONV_STABILITY_OPT_IN
+# asks for both (llmwatch/semconv.py).
+GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = "gen_ai.usage.cache_creation.input_tokens"
 GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens"
 GEN_AI_REQUEST_TEMPERATURE = "gen_ai.request.temperature"
 GEN_AI_REQUEST_TOP_P = "gen_ai.request.top_p"
+GEN_AI_REQUEST_TOP_K = "gen_ai.request.top_k"
 GEN_AI_REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
 GEN_AI_REQUEST_SEED = "gen_ai.request.seed"
 GEN_AI_REQUEST_STOP_SEQUENCES = "gen_ai.request.stop_sequences"
@@ -84,14 +89,21 @@ OP_TEXT_COMPLETION = "text_completion"
 OP_EMBEDDINGS = "embeddings"
 OP_GENERATE_CONTENT = "generate_content"
 OP_MODERATION = "moderation"  # not in semconv's list; the spec allows custom values
+# Retrieving a stored response (OpenAI GET /responses/{id}); not a new generation, bills nothing.
+OP_FETCH_RESPONSE = "fetch_response"
 
 # Values for gen_ai.provider.name
 PROVIDER_OPENAI = "openai"
 PROVIDER_AZURE_OPENAI = "azure.ai.openai"
 PROVIDER_ANTHROPIC = "anthropic"
 PROVIDER_GCP_GEN_AI = "gcp.gen_ai"
+PROVIDER_GCP_VERTEX_AI = "gcp.vertex_ai"
 PROVIDER_AWS_BEDROCK = "aws.bedrock"
 PROVIDER_OLLAMA = "ollama"
+
+# OTEL_SEMCONV_STABILITY_OPT_IN values of the GenAI category (llmwatch/semconv.py): the conventions'
+# own (latest names only), and llmwatch's /dup form (also the old names of renamed attributes).
+SEMCONV_GEN_AI_OPT_IN = ("gen_ai_latest_experimental", "gen_ai_latest_experimental/dup")
 
 # The quality & safety scorers, by the name options, the CLI and metrics use.
 SCORER_NAMES = ("toxicity", "moderation", "injection", "pii", "validation")
@@ -509,3 +521,21 @@ LLMWATCH_ROLLUP_INPUT_TOKENS = "llmwatch.rollup.input_tokens"
 LLMWATCH_ROLLUP_OUTPUT_TOKENS = "llmwatch.rollup.output_tokens"
 LLMWATCH_ROLLUP_COST_USD = "llmwatch.rollup.cost.usd"  # sum of known costs
 LLMWATCH_ROLLUP_COST_UNKNOWN_CALLS = "llmwatch.rollup.cost_unknown_calls"  # calls with no known price
+
+# Durations of the parent spans (semantic-conventions-genai v0.1.0): one observation per span, equal to
+# the span's duration. Workflows are recorded on gen_ai.invoke_agent.duration with
+# gen_ai.operation.name=invoke_workflow and the workflow's name in gen_ai.agent.name (the release
+# merged the proposed gen_ai.invoke_workflow.duration into it). Agent runs last longer than a model
+# call: buckets as OpenTelemetry's util-genai reference implementation declares them.
+AGENT_DURATION_BUCKETS = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8, 409.6)
+INVOKE_AGENT_DURATION = MetricSpec(
+    "gen_ai.invoke_agent.duration", "histogram", "s",
+    "End-to-end duration of one agent (or workflow: gen_ai.operation.name=invoke_workflow) invocation.",
+    (GEN_AI_OPERATION_NAME, GEN_AI_AGENT_NAME, ERROR_TYPE), AGENT_DURATION_BUCKETS,
+)
+EXECUTE_TOOL_DURATION = MetricSpec(
+    "gen_ai.execute_tool.duration", "histogram", "s", "Duration of one tool execution.",
+    (GEN_AI_OPERATION_NAME, GEN_AI_TOOL_NAME, GEN_AI_TOOL_TYPE, ERROR_TYPE), DURATION_BUCKETS,
+)
+PARENT_SPAN_METRICS: tuple[MetricSpec, ...] = (INVOKE_AGENT_DURATION, EXECUTE_TOOL_DURATION)
+ALL_METRICS = ALL_METRICS + PARENT_SPAN_METRICS

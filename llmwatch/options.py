@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from llmwatch.names import SCORER_NAMES
+from llmwatch.names import SCORER_NAMES, SEMCONV_GEN_AI_OPT_IN
 
 T = TypeVar("T")
 Parser = Callable[[Any], Any]
@@ -229,6 +229,26 @@ def scorer_names(v: Any) -> tuple[str, ...]:
     if any(x not in SCORER_NAMES for x in names):
         raise ValueError(accepted)
     return names
+
+
+def semconv_opt_in(v: Any) -> tuple[str, ...]:
+    """``OTEL_SEMCONV_STABILITY_OPT_IN``: a comma-separated list shared by every OpenTelemetry
+    instrumentation. Values of other categories (``http``, ``database/dup``) are kept and left to
+    their instrumentations; a ``gen_ai`` value other than the known ones is an error."""
+    latest, dup = SEMCONV_GEN_AI_OPT_IN
+    accepted = (f"a comma-separated list whose GenAI value is {latest} (latest names only, the default) or {dup} "
+                "(also the old names of renamed attributes); other categories' values (http, database, ...) "
+                "are left to their instrumentations")
+    if isinstance(v, str):
+        items: Sequence[Any] = v.split(",")
+    elif isinstance(v, (list, tuple)):
+        items = v
+    else:
+        raise ValueError(accepted)
+    tokens = tuple(dict.fromkeys(str(x).strip().lower() for x in items if str(x).strip()))
+    if any(t.startswith("gen_ai") and t not in SEMCONV_GEN_AI_OPT_IN for t in tokens):
+        raise ValueError(accepted)
+    return tokens
 
 
 _PATTERNS_FORM = 'a JSON object of {"kind": "regex"}, e.g. {"employee_id": "EMP-\\\\d{6}"}'

@@ -53,15 +53,21 @@ class Attr:
 ATTRIBUTES: dict[str, Attr] = {
     # --- request (set when the span starts, from the request body)
     n.GEN_AI_OPERATION_NAME: Attr("development", "string", "span+metric",
-        "Always: `chat` (chat completions and Responses API), `text_completion`, `embeddings`, `moderation`."),
+        "Always: `chat` (chat completions and Responses API), `text_completion`, `embeddings`, `moderation`, "
+        "`fetch_response` (retrieving a stored response: not priced, its usage not counted again), "
+        "`generate_content`; parent spans: `invoke_workflow`, `invoke_agent`, `execute_tool`, `retrieval`, `task`."),
     n.GEN_AI_PROVIDER_NAME: Attr("development", "string", "span+metric",
-        "Always: `openai`, `azure.ai.openai` for Azure clients, or the `provider_name` option."),
+        "Model-call spans only (never internal agent/tool/workflow spans): `openai`, `azure.ai.openai` for "
+        "Azure clients, `anthropic`, `gcp.gen_ai`/`gcp.vertex_ai`, `aws.bedrock`, `ollama`, or the "
+        "`provider_name` option."),
     n.GEN_AI_REQUEST_MODEL: Attr("development", "string", "span+metric",
         "When the request names a model (it always does for the OpenAI API); also in the span name."),
     n.SERVER_ADDRESS: Attr("stable", "string", "span", "Always: host of the client's `base_url`."),
     n.SERVER_PORT: Attr("stable", "int", "span", "Always: port of `base_url` (443/80 when implicit)."),
     n.GEN_AI_REQUEST_TEMPERATURE: Attr("development", "double", "span", "When the request sets `temperature`."),
     n.GEN_AI_REQUEST_TOP_P: Attr("development", "double", "span", "When the request sets `top_p`."),
+    n.GEN_AI_REQUEST_TOP_K: Attr("development", "int", "span",
+        "When the request sets a top-K sampling parameter (e.g. Anthropic, Gemini, Ollama `top_k`)."),
     n.GEN_AI_REQUEST_SEED: Attr("development", "int", "span", "When the request sets `seed`."),
     n.GEN_AI_REQUEST_FREQUENCY_PENALTY: Attr("development", "double", "span",
         "When the request sets `frequency_penalty`."),
@@ -88,6 +94,12 @@ ATTRIBUTES: dict[str, Attr] = {
         "When the provider reports output usage; never estimated."),
     n.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Attr("development", "int", "span",
         "When the provider reports a non-zero count of cached prompt tokens."),
+    n.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: Attr("development", "int", "span",
+        "When the provider reports a non-zero count of input tokens written to its prompt cache (part of "
+        "`gen_ai.usage.input_tokens`; priced at the model's `cache_write_input` rate)."),
+    n.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Attr("development", "int", "span",
+        "Deprecated name of `gen_ai.usage.cache_write.input_tokens` (core semconv v1.41): emitted next to it "
+        "only with `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental/dup`."),
     n.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Attr("development", "int", "span",
         "When the provider reports a non-zero count of reasoning tokens."),
     n.GEN_AI_EMBEDDINGS_DIMENSION_COUNT: Attr("development", "int", "span",
@@ -132,11 +144,12 @@ ATTRIBUTES: dict[str, Attr] = {
         "Successful calls whose response had an unexpected shape (e.g. a usage field that is not a "
         "token count): what was wrong; the value is left unknown rather than guessed."),
     # --- parent spans: workflows, agents, tools, retrievals (llmwatch.trace, LangChain, LlamaIndex)
-    n.GEN_AI_AGENT_NAME: Attr("development", "string", "span", "`invoke_agent` spans: the agent's name."),
+    n.GEN_AI_AGENT_NAME: Attr("development", "string", "span+metric",
+        "`invoke_agent` spans: the agent's name; `invoke_workflow` spans: the workflow's name."),
     n.GEN_AI_AGENT_ID: Attr("development", "string", "span", "`invoke_agent` spans given `id=`."),
     n.GEN_AI_AGENT_DESCRIPTION: Attr("development", "string", "span", "`invoke_agent` spans given `description=`."),
-    n.GEN_AI_TOOL_NAME: Attr("development", "string", "span", "`execute_tool` spans: the tool's name."),
-    n.GEN_AI_TOOL_TYPE: Attr("development", "string", "span", "`execute_tool` spans: `function`."),
+    n.GEN_AI_TOOL_NAME: Attr("development", "string", "span+metric", "`execute_tool` spans: the tool's name."),
+    n.GEN_AI_TOOL_TYPE: Attr("development", "string", "span+metric", "`execute_tool` spans: `function`."),
     n.GEN_AI_TOOL_DESCRIPTION: Attr("development", "string", "span",
         "`execute_tool` spans given `description=` (LangChain: the tool's description)."),
     n.GEN_AI_TOOL_CALL_ID: Attr("development", "string", "span",

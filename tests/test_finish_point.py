@@ -82,3 +82,26 @@ def test_a_framework_llm_run_is_priced_by_the_same_rule_as_an_sdk_call(observe):
     assert rec.cost_usd == PriceTable.load().cost("gpt-4o-mini", 1000, 100)
     (span,) = o.spans()
     assert span.attributes[n.LLMWATCH_COST_USD] == rec.cost_usd
+
+
+def test_a_provider_stream_without_usage_is_estimated_in_and_out_and_priced_as_generative(observe):
+    """Another provider's chat (Bedrock Converse here) with no usage: both counts are estimated from
+    the normalised content and the estimate is priced with the output (not as if input-only)."""
+    from prometheus_client import CollectorRegistry
+
+    from llmwatch.metrics.instruments import Instruments
+    from llmwatch.record import CallRecord
+    from llmwatch.usage.estimates import Estimator
+
+    rec = CallRecord(operation="chat", provider="aws.bedrock", request_model="anthropic.claude-sonnet-4-5-20250929-v1:0",
+                     start_time=0.0, end_time=1.0, request_params={"api": "aws.bedrock.converse"})
+    rec.raw_request = {"modelId": rec.request_model, "messages": []}
+    rec.input_messages = [{"role": "user", "parts": [{"type": "text", "content": "How tall is Mount Fuji?"}]}]
+    rec.stream_text = "Mount Fuji is 3,776 metres tall."
+    Estimator(Instruments(registry=CollectorRegistry()), PriceTable.load())(rec)
+    assert rec.tokens_estimated and rec.input_tokens and rec.output_tokens
+    expected = PriceTable.load().cost(rec.request_model, rec.input_tokens, rec.output_tokens)
+    if expected is None:
+        assert rec.cost_usd is None
+    else:
+        assert rec.cost_usd == expected and rec.cost_estimated

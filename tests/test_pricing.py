@@ -253,3 +253,134 @@ def test_missing_user_file_is_reported_with_its_path(tmp_path):
 def test_bundled_file_passes_the_same_validation(table):
     assert len(table.models()) >= len(REQUIRED)
     assert all(table.price_for(m).source == BUNDLED for m in table.models())
+
+
+# ---- Anthropic, Gemini, Bedrock: dated, sourced rows and cache writes ---------------------------
+PROVIDER_ROWS = [
+    # (name as the provider reports it, row it resolves to, source ref)
+    ("claude-opus-4-5-20251101", "claude-opus-4-5", "anthropic"),
+    ("claude-opus-4-1-20250805", "claude-opus-4-1", "anthropic"),
+    ("claude-sonnet-4-5-20250929", "claude-sonnet-4-5", "anthropic"),
+    ("claude-sonnet-4-20250514", "claude-sonnet-4", "anthropic"),
+    ("claude-haiku-4-5-20251001", "claude-haiku-4-5", "anthropic"),
+    ("claude-3-7-sonnet-20250219", "claude-3-7-sonnet", "anthropic"),
+    ("claude-3-5-haiku-20241022", "claude-3-5-haiku", "anthropic"),
+    ("anthropic/claude-sonnet-4-5", "claude-sonnet-4-5", "anthropic"),
+    ("gemini-2.5-pro", "gemini-2.5-pro", "google"),
+    ("gemini-2.5-flash", "gemini-2.5-flash", "google"),
+    ("gemini-2.5-flash-lite", "gemini-2.5-flash-lite", "google"),
+    ("gemini-2.0-flash-001", "gemini-2.0-flash-001", "google"),
+    ("gemini-embedding-001", "gemini-embedding-001", "google"),
+    ("anthropic.claude-sonnet-4-5-20250929-v1:0", "anthropic.claude-sonnet-4-5-20250929-v1:0", "aws-bedrock"),
+    ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", "anthropic.claude-sonnet-4-5-20250929-v1:0", "aws-bedrock"),
+    ("us.anthropic.claude-3-7-sonnet-20250219-v1:0", "us.anthropic.claude-3-7-sonnet-20250219-v1:0", "aws-bedrock"),
+    ("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.nova-pro-v1:0",
+     "us.amazon.nova-pro-v1:0", "aws-bedrock"),
+    ("amazon.titan-embed-text-v2:0", "amazon.titan-embed-text-v2:0", "aws-bedrock"),
+]
+
+
+@pytest.mark.parametrize("name, key, ref", PROVIDER_ROWS)
+def test_new_provider_models_resolve_to_a_dated_sourced_row(table, name, key, ref):
+    price = table.price_for(name)
+    assert (price.model, price.ref) == (key, ref)
+    source = table.source_for(name)
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", source.as_of) and source.source.startswith("https://")
+
+
+def test_rows_without_a_ref_keep_the_top_level_openai_source(table):
+    assert table.source_for("gpt-4o").source == table.source and table.source_for("gpt-4o").as_of == table.as_of
+    assert table.source_for("no-such-model") is None
+    assert set(table.sources) == {"anthropic", "google", "aws-bedrock"}
+
+
+def test_anthropic_cache_writes_cost_more_and_cache_reads_less_than_input(table):
+    # claude-sonnet-4-5: $3 in, $3.75 5-minute cache write, $0.30 cache read, $15 out per 1M.
+    # 10,000 input tokens of which 6,000 read from the cache and 3,000 written to it.
+    usd = table.cost("claude-sonnet-4-5-20250929", 10_000, 500, cached_input_tokens=6_000,
+                     cache_write_input_tokens=3_000)
+    assert usd == pytest.approx((1_000 * 3.0 + 6_000 * 0.3 + 3_000 * 3.75 + 500 * 15.0) / 1e6)
+    price = table.price_for("claude-haiku-4-5")
+    assert (price.cache_write_input, price.cached_input) == (pytest.approx(1.25 * price.input),
+                                                              pytest.approx(0.1 * price.input))
+
+
+def test_cache_writes_fall_back_to_the_input_rate_without_a_write_price(table):
+    assert table.price_for("gpt-4o").cache_write_input is None
+    assert table.cost("gpt-4o", 1000, 0, cache_write_input_tokens=400) == table.cost("gpt-4o", 1000, 0)
+
+
+def test_cache_counts_beyond_input_are_capped_reads_first(table):
+    capped = table.cost("claude-sonnet-4-5", 1000, 0, cached_input_tokens=800, cache_write_input_tokens=800)
+    assert capped == pytest.approx((800 * 0.3 + 200 * 3.75) / 1e6)
+    assert table.cost("claude-sonnet-4-5", 1000, 0, cache_write_input_tokens=None) == table.cost(
+        "claude-sonnet-4-5", 1000, 0)
+
+
+def test_the_one_pricing_rule_passes_cache_writes_through():
+    from llmwatch.usage.pricing import price
+
+    table = PriceTable.load()
+    cost = price(table, "claude-haiku-4-5-20251001", None, 2_000, 100, 0, cache_write_input_tokens=2_000)
+    assert cost.billable and cost.usd == pytest.approx((2_000 * 1.25 + 100 * 5.0) / 1e6)
+
+
+def test_bedrock_geographic_profiles_are_priced_per_row_never_guessed(table):
+    base = table.price_for("anthropic.claude-sonnet-4-5-20250929-v1:0")
+    us = table.price_for("us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+    assert us.input == pytest.approx(base.input * 1.1) and us.output == pytest.approx(base.output * 1.1)
+    assert table.price_for("us.anthropic.claude-3-7-sonnet-20250219-v1:0").input == 3.0  # no premium
+    # Opus 4.5's regional price was not confirmed: unknown, not the global price and not $0.
+    assert table.price_for("eu.anthropic.claude-opus-4-5-20251101-v1:0") is None
+    assert table.cost("eu.amazon.nova-pro-v1:0", 1000, 100) is None
+
+
+@pytest.mark.parametrize("name", [
+    "claude-3-5-sonnet-20241022",   # retired: left out
+    "claude-sonnet-4-5-x",
+    "claude-opus-4-5-20251101-extra",
+    "gemini-2.5-pro-preview-tts",   # priced differently from gemini-2.5-pro
+    "gemini-2.5-flash-image",
+    "amazon.titan-embed-text",      # v1 and v2 cost differently: never a guess between them
+    "anthropic.claude-sonnet-4-5-20250929",  # not a Bedrock id (no version suffix)
+    "llama3.1:8b",                  # Ollama: local, unpriced unless the user's file says $0
+])
+def test_new_provider_near_misses_are_unknown(table, name):
+    assert table.price_for(name) is None
+    assert table.cost(name, 1000, 1000) is None
+
+
+def test_ollama_models_are_priced_only_by_the_users_file(tmp_path):
+    path = write(tmp_path, {"models": {"llama3.1:8b": {"input": 0, "output": 0}}})
+    assert PriceTable.load(path).cost("llama3.1:8b", 5000, 500) == 0.0
+
+
+def test_user_file_rows_can_name_their_own_source(tmp_path):
+    path = write(tmp_path, {
+        "sources": {"contract": {"as_of": "2026-02-01", "source": "Acme / AWS private pricing"}},
+        "models": {"us.anthropic.claude-opus-4-5-20251101-v1:0": {
+            "input": 4.5, "cache_write_input": 5.6, "cached_input": 0.45, "output": 22.5, "ref": "contract"}}})
+    table = PriceTable.load(path)
+    assert table.source_for("us.anthropic.claude-opus-4-5-20251101-v1:0").source == "Acme / AWS private pricing"
+    assert table.source_for("claude-opus-4-5").as_of == "2025-11-24"  # bundled refs are untouched
+
+
+BAD_CACHE_FILES = [
+    ({"models": {"m": {"input": 1, "cache_write_input": -1.25}}}, "m", "cache_write_input",
+     "-1.25 is not a non-negative number"),
+    ({"models": {"m": {"input": 1, "cache_write_input": "1.25"}}}, "m", "cache_write_input", "'1.25' is not"),
+    ({"models": {"m": {"input": 1, "ref": "nowhere"}}}, "m", "ref", "'nowhere' is not a key"),
+    ({"sources": {"s": {"input": 1}}, "models": {}}, None, "sources['s'].input", "unknown field"),
+    ({"sources": {"s": {"as_of": "Nov 2025"}}, "models": {}}, None, "sources['s'].as_of", "YYYY-MM-DD"),
+    ({"sources": [], "models": {}}, None, "sources", "must be an object"),
+]
+
+
+@pytest.mark.parametrize("content, model, field, problem", BAD_CACHE_FILES, ids=[c[3] for c in BAD_CACHE_FILES])
+def test_bad_cache_write_or_source_fields_name_file_model_and_field(tmp_path, content, model, field, problem):
+    path = write(tmp_path, content)
+    with pytest.raises(PriceFileError) as info:
+        PriceTable.load(path)
+    err = info.value
+    assert (err.path, err.model, err.field) == (path, model, field)
+    assert str(err).startswith(path + ": ") and problem in str(err) and field in str(err)

@@ -21,6 +21,7 @@ from llmwatch.instrumentation.dialect import dialect_for
 from llmwatch.instrumentation.extract import ResponseInfo, read_response, request_param_attributes
 from llmwatch.instrumentation.finish import cost_attributes, measure
 from llmwatch.record import STATUS_ERROR, CallRecord
+from llmwatch.semconv import add_deprecated
 from llmwatch.tracing.context import current as _current_context
 from llmwatch.usage.pricing import CallCost, price
 
@@ -262,7 +263,8 @@ class Call:
         info = self._read(response)
         error_type = _error_type(error) if error is not None else ""
         cost = price(self.state.prices, info.model, self.request_model, info.input_tokens, info.output_tokens,
-                     info.cached_tokens, failed=error is not None, needs_output=not self._input_billed())
+                     info.cached_tokens, cache_write_input_tokens=info.cache_write_tokens, failed=error is not None,
+                     needs_output=not self._input_billed())
         self._end_span(self._attributes(info, error_type, cost, response), error)
         self._measure(info, error_type, cost)
         return self._build_record(info, error, error_type, cost, response)
@@ -292,6 +294,7 @@ class Call:
         try:
             attrs.update(request_param_attributes(self.api, self.body))
             info.span_attributes(attrs)
+            add_deprecated(attrs, self.state.config.semconv_opt_in)  # old names, only if opted in
             if self.streamed:
                 attrs[n.LLMWATCH_STREAM_CHUNKS] = len(self.chunk_times or ())
                 if self.ttfc is not None:
@@ -403,6 +406,8 @@ class Call:
                 rec.metadata["stream_abandoned"] = True
         if info.flagged is not None:
             rec.metadata["moderation_flagged"] = info.flagged
+        if info.cache_write_tokens:  # no column of its own yet: kept in metadata, no schema migration
+            rec.metadata["cache_write_input_tokens"] = info.cache_write_tokens
         if info.anomaly is not None:
             rec.metadata["response_anomaly"] = info.anomaly
         ctx = self.context

@@ -69,6 +69,15 @@ class Dialect:
 
 # api -> "module:attribute" of its Dialect instance. Imported on first use.
 DIALECTS: dict[str, str] = {
+    "anthropic.messages": "llmwatch.instrumentation.anthropic:MESSAGES",
+    "ollama.chat": "llmwatch.instrumentation.ollama:CHAT",
+    "ollama.generate": "llmwatch.instrumentation.ollama:GENERATE",
+    "ollama.embed": "llmwatch.instrumentation.ollama:EMBED",
+    "gcp.gen_ai.generate_content": "llmwatch.instrumentation.google_genai:GENERATE",
+    "gcp.gen_ai.embed_content": "llmwatch.instrumentation.google_genai:EMBED",
+    "aws.bedrock.converse": "llmwatch.instrumentation.bedrock:CONVERSE",
+    "aws.bedrock.invoke_model": "llmwatch.instrumentation.bedrock:INVOKE_MODEL",
+    "aws.bedrock.invoke_model.embeddings": "llmwatch.instrumentation.bedrock:INVOKE_MODEL_EMBEDDINGS",
 }
 
 _LOADED: dict[str, Dialect | None] = {}

@@ -9,6 +9,7 @@ what does not fit is left unknown and described in ``ResponseInfo.anomaly``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from llmwatch import names as n
@@ -23,6 +24,19 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "/moderations": ("moderations", n.OP_MODERATION),
     "/completions": ("completions", n.OP_TEXT_COMPLETION),
 }
+
+# The one GET route observed: a stored Responses API response, retrieved by id
+# (``client.responses.retrieve(id)``). Only this exact shape: ``/responses/{id}/input_items`` and
+# every other GET pass through.
+FETCH_RESPONSE_API = "responses.retrieve"
+_FETCH_RESPONSE_PATH = re.compile(r"/responses/[^/?]+")
+
+
+def get_endpoint(url: str) -> tuple[str, str] | None:
+    """(api, gen_ai.operation.name) of an observed GET request path, or None to pass it through."""
+    if _FETCH_RESPONSE_PATH.fullmatch(url.split("?", 1)[0]):
+        return FETCH_RESPONSE_API, n.OP_FETCH_RESPONSE
+    return None
 
 _NUMERIC_PARAMS = (
     ("temperature", n.GEN_AI_REQUEST_TEMPERATURE),
@@ -231,6 +245,25 @@ def _read_responses(info: ResponseInfo, response: Any) -> None:
         info.attrs[n.OPENAI_RESPONSE_SERVICE_TIER] = tier
 
 
+def _read_fetched_response(info: ResponseInfo, response: Any) -> None:
+    """A retrieved response describes a generation that already happened (and was billed and
+    counted when it was created). Its usage goes on the span as attributes only: not in
+    ``info``'s counts, so this call is not priced, adds nothing to the token metrics, and the
+    record's token columns stay empty; sums over calls count each generation once."""
+    stored = ResponseInfo()
+    stored.read_responses_usage(getattr(response, "usage", None))
+    if stored.anomaly is not None:
+        info.anomaly = stored.anomaly
+    stored.model = stored.id = None
+    stored.span_attributes(info.attrs)
+    reason = responses_finish_reason(response)
+    if reason:
+        info.finish_reasons = [reason]
+    tier = text_or_none(getattr(response, "service_tier", None))
+    if tier:
+        info.attrs[n.OPENAI_RESPONSE_SERVICE_TIER] = tier
+
+
 def _read_embeddings(info: ResponseInfo, response: Any) -> None:
     usage = getattr(response, "usage", None)
     if usage is not None:
@@ -251,4 +284,5 @@ def _read_moderations(info: ResponseInfo, response: Any) -> None:
 
 
 _READERS = {"chat": _read_chat, "completions": _read_chat, "responses": _read_responses,
-            "embeddings": _read_embeddings, "moderations": _read_moderations}
+            "embeddings": _read_embeddings, "moderations": _read_moderations,
+            FETCH_RESPONSE_API: _read_fetched_response}

@@ -8,8 +8,9 @@ helpers, ``responses`` (and ``beta.responses``), ``embeddings``, ``moderations``
 created before or after ``init()``, including ``AzureOpenAI`` and any ``base_url``; and raw-response
 accessors fetched before patching are covered too, because they also end there.
 
-The wrapper decides by the request path whether a call is a GenAI operation; anything else
-(files, models, batches, ...) passes straight through.
+The wrapper decides by the request path and method whether a call is a GenAI operation: the POSTs
+in ``extract.ENDPOINTS`` and one GET, retrieving a stored response (``fetch_response``); anything
+else (files, models, batches, ...) passes straight through.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import wrapt
 from llmwatch import names as n
 from llmwatch.instrumentation import state as state_mod
 from llmwatch.instrumentation.call import Call
-from llmwatch.instrumentation.extract import ENDPOINTS, request_attributes
+from llmwatch.instrumentation.extract import ENDPOINTS, get_endpoint, request_attributes
 from llmwatch.instrumentation.streams import wrap_result
 
 _STATE: state_mod.State | None = None
@@ -65,10 +66,13 @@ def _begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call
     if options is None:
         return None
     url = options.url
+    method = options.method.lower()
+    if method == "get":
+        return _begin_get(instance, state, url, kwargs)
     endpoint = ENDPOINTS.get(url)
     if endpoint is None and "?" in url:  # e.g. client.beta.responses posts "/responses?beta=true"
         endpoint = ENDPOINTS.get(url.split("?", 1)[0])
-    if endpoint is None or options.method.lower() != "post":
+    if endpoint is None or method != "post":
         return None
     body = options.json_data
     if not isinstance(body, dict):
@@ -82,6 +86,21 @@ def _begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call
     host, port = _server(instance.base_url)
     attrs = request_attributes(api, op, body, _provider(instance, state), host, port)
     return Call(state, api, op, body, attrs, streamed)
+
+
+def _begin_get(instance: Any, state: state_mod.State, url: str, kwargs: dict[str, Any]) -> Call | None:
+    """``client.responses.retrieve(id)``: operation ``fetch_response``; every other GET passes through.
+
+    A retrieved response is not a new generation and bills nothing, so its usage is described on
+    the span but not priced or counted again (see ``extract._read_fetched_response``). A streamed
+    retrieve (``stream=True`` replays the events) passes through unobserved."""
+    endpoint = get_endpoint(url)
+    if endpoint is None or kwargs.get("stream"):
+        return None
+    api, op = endpoint
+    host, port = _server(instance.base_url)
+    attrs = request_attributes(api, op, {}, _provider(instance, state), host, port)
+    return Call(state, api, op, {}, attrs, False)
 
 
 def _safe_begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:

@@ -131,6 +131,8 @@ class Instruments:
         self._processed = f(names.RECORDS_PROCESSED)
         self._depth = f(names.QUEUE_DEPTH)
         self._feedback = f(names.FEEDBACK_SCORE)
+        self._agent_duration = f(names.INVOKE_AGENT_DURATION)
+        self._tool_duration = f(names.EXECUTE_TOOL_DURATION)
         self._depth_last = 0
         self._last_log: dict[str, float] = {}
 
@@ -157,6 +159,14 @@ class Instruments:
                record.error_type or "")
         for a, b in zip(stamps, stamps[1:]):
             self.tpoc.observe(key, b - a)
+
+    def agent_run(self, op: str, name: str, error_type: str, duration: float) -> None:
+        """One finished agent or workflow span (``op`` is ``invoke_agent`` or ``invoke_workflow``)."""
+        self._agent_duration.observe((op, name, error_type), duration)
+
+    def tool_run(self, name: str, tool_type: str, error_type: str, duration: float) -> None:
+        """One finished tool span."""
+        self._tool_duration.observe((names.OP_EXECUTE_TOOL, name, tool_type, error_type), duration)
 
     def estimated(self, record: Any, token_type: str, count: int) -> None:
         self.estimated_tokens.inc((record.operation, record.provider, record.request_model or "", token_type), count)

@@ -57,6 +57,7 @@ HEADERS = {
     "x-sim-toxic": "1 or 0: force or forbid a toxic phrase in the output",
     "x-sim-disconnect": "1: close the connection mid-body (mid-stream for streams)",
     "x-sim-cached-tokens": "N: prompt tokens reported as cached (clamped to the prompt)",
+    "x-sim-cache-write-tokens": "N: input tokens reported as written to the prompt cache (Anthropic)",
 }
 
 _WORDS = (
@@ -739,14 +740,21 @@ def _check(values: dict[str, Any], label: Callable[[str], str] = str) -> None:
 #: Other providers' wire formats, each a module with ``handles(path) -> bool`` and
 #: ``serve(handler, raw_body)`` (it replies through the handler's ``_reply`` / ``_stream``).
 PROVIDER_SIMULATORS: tuple[str, ...] = (
+    "llmwatch.testing.sim_anthropic",
+    "llmwatch.testing.sim_ollama",
+    "llmwatch.testing.sim_genai",
+    "llmwatch.testing.sim_bedrock",
 )
 
 
 @functools.lru_cache(maxsize=1)
 def _provider_simulators() -> tuple[Any, ...]:
     import importlib
+    import importlib.util
 
-    return tuple(importlib.import_module(name) for name in PROVIDER_SIMULATORS)
+    # A provider whose module is absent (a trimmed install) is simply not served.
+    return tuple(importlib.import_module(name) for name in PROVIDER_SIMULATORS
+                 if importlib.util.find_spec(name) is not None)
 
 
 def _route(path: str) -> tuple[str, str | None]:

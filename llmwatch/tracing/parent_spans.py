@@ -94,6 +94,8 @@ class Node:
             attrs[n.GEN_AI_OPERATION_NAME] = n.SPAN_KINDS.get(kind, kind)
             if name and kind in _NAME_ATTR:
                 attrs[_NAME_ATTR[kind]] = name
+            if name and kind == "workflow":  # semconv-genai v0.1.0 names a workflow in gen_ai.agent.name
+                attrs[n.GEN_AI_AGENT_NAME] = name
             if kind == "tool":
                 attrs[n.GEN_AI_TOOL_TYPE] = "function"
             title = span_name(kind, name)
@@ -106,6 +108,10 @@ class Node:
             attrs.update(rc.span_attributes)
         if attributes:
             attrs.update(attributes)
+        if llm is None:
+            # An internal agent/tool/workflow span is not a call to a provider: the conventions keep
+            # gen_ai.provider.name on model-call spans only (an LLM run sets it when it completes).
+            attrs.pop(n.GEN_AI_PROVIDER_NAME, None)
         self.span = state.tracer.start_span(title, context=ctx, kind=SpanKind.INTERNAL, attributes=attrs)
         self.span_id = self.span.get_span_context().span_id
         rollup.register(self.span_id, self)
@@ -178,6 +184,8 @@ class Node:
                 span.record_exception(self.error)
             span.set_attributes(attrs)
             span.end(end_time=self.end_ns)
+            if llm is None:
+                self._measure(error_type)
             return self._record(own, cost, error_type)
         except Exception as exc:  # noqa: BLE001 - telemetry must never break the app
             state.instruments.internal_error("complete_span", exc)
@@ -190,6 +198,19 @@ class Node:
             rollup.unregister(self.span_id)
             self.args = None
             self.result = _MISSING
+
+    def _measure(self, error_type: str) -> None:
+        """gen_ai.invoke_agent.duration / gen_ai.execute_tool.duration: the span's own duration."""
+        try:
+            kind, name = self.kind, self.name or ""
+            if kind in ("agent", "workflow"):
+                self.state.instruments.agent_run(n.SPAN_KINDS[kind], name, error_type, self.duration)
+            elif kind == "tool":
+                attrs = getattr(self.span, "attributes", None) or {}
+                tool_type = str(attrs.get(n.GEN_AI_TOOL_TYPE) or "function")
+                self.state.instruments.tool_run(name, tool_type, error_type, self.duration)
+        except Exception as exc:  # noqa: BLE001 - a metric must never break the app
+            self.state.instruments.internal_error("metrics", exc)
 
     def _complete_llm(self, llm: LLMUsage, attrs: dict[str, Any], error_type: str) -> float | None:
         state = self.state

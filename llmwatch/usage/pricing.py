@@ -14,10 +14,15 @@ every call is priced by (which model to try, when a call is billable, unknown is
     0.007
     >>> table.cost("my-private-model", 1000, 500) is None
     True
+
+Rows may carry their own date and source: a row's ``"ref"`` names an entry of the top-level
+``"sources"`` object (``{"anthropic": {"as_of": ..., "source": ..., "notes": ...}}``); rows
+without one are described by the top-level ``as_of``/``source``. See :meth:`PriceTable.source_for`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -29,16 +34,22 @@ from datetime import date
 from importlib import resources
 from typing import Any, NamedTuple
 
-__all__ = ["PriceTable", "Price", "PriceFileError", "normalise_model", "FIELDS", "BUNDLED"]
+__all__ = ["PriceTable", "Price", "PriceSource", "PriceFileError", "normalise_model", "FIELDS", "BUNDLED"]
 
-FIELDS = ("input", "cached_input", "output")  # USD per 1M tokens
+FIELDS = ("input", "cached_input", "cache_write_input", "output")  # USD per 1M tokens
+REF = "ref"  # a row's key into the top-level "sources"
 BUNDLED = "bundled"
-_TOP_LEVEL = ("version", "as_of", "source", "notes", "currency", "unit", "models")
-_ACCEPTED = ('accepted: {"models": {"<model>": {"input": 2.5, "cached_input": 1.25, "output": 10.0}}} '
-             "with non-negative numbers in USD per 1M tokens; 'input' is required, 'cached_input' and "
-             "'output' are optional; no other fields")
-# A dated snapshot suffix: gpt-4o-2024-08-06, o3-2025-04-16, gpt-4-0613, gpt-3.5-turbo-0125.
-_SNAPSHOT = re.compile(r"-(?:\d{4}-\d{2}-\d{2}|\d{4})$")
+_TOP_LEVEL = ("version", "as_of", "source", "notes", "currency", "unit", "sources", "models")
+_SOURCE_FIELDS = ("as_of", "source", "notes")
+_ACCEPTED = ('accepted: {"models": {"<model>": {"input": 2.5, "cached_input": 1.25, "cache_write_input": 3.1, '
+             '"output": 10.0}}} with non-negative numbers in USD per 1M tokens; \'input\' is required, '
+             "'cached_input', 'cache_write_input' and 'output' are optional, and 'ref' may name an entry of "
+             'the top-level "sources"; no other fields')
+# A dated snapshot suffix: gpt-4o-2024-08-06, o3-2025-04-16, gpt-4-0613, gpt-3.5-turbo-0125, and
+# Anthropic's claude-sonnet-4-5-20250929.
+_SNAPSHOT = re.compile(r"-(?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4})$")
+# Amazon Bedrock's global cross-region inference profile bills the base model's rate.
+_BEDROCK_GLOBAL = "global."
 
 
 class PriceFileError(ValueError):
@@ -56,10 +67,12 @@ class PriceFileError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Price:
     """One model's rates in USD per 1M tokens. ``None`` means the table has no such rate:
-    ``cached_input`` then falls back to ``input``; a missing ``output`` makes output unknown.
+    ``cached_input`` (cache reads) and ``cache_write_input`` (cache writes) then fall back to
+    ``input``; a missing ``output`` makes output unknown.
 
         >>> PriceTable.load().price_for("openai/GPT-4o-mini")
-        Price(model='gpt-4o-mini', input=0.15, cached_input=0.075, output=0.6, source='bundled')
+        Price(model='gpt-4o-mini', input=0.15, cached_input=0.075, output=0.6, source='bundled', \
+cache_write_input=None, ref=None)
     """
 
     model: str
@@ -67,23 +80,46 @@ class Price:
     cached_input: float | None
     output: float | None
     source: str = BUNDLED  # "bundled" or the user file's path
+    cache_write_input: float | None = None
+    ref: str | None = None  # the key of the row's entry in "sources", if it has one
+
+
+@dataclass(frozen=True, slots=True)
+class PriceSource:
+    """Where a group of rows comes from: the date of the prices, the page, and what was checked."""
+
+    as_of: str | None
+    source: str | None
+    notes: str | None = None
 
 
 def normalise_model(model: str) -> str:
-    """Lower-case, without a provider prefix: ``"Azure/GPT-4o"`` -> ``"gpt-4o"``."""
+    """Lower-case, without a provider prefix: ``"Azure/GPT-4o"`` -> ``"gpt-4o"``.
+
+    A Bedrock inference-profile ARN keeps its last path part (the profile id), and the
+    ``global.`` cross-region profile becomes the base model id, because it bills the base rate:
+    ``"global.anthropic.claude-sonnet-4-5-20250929-v1:0"`` -> ``"anthropic.claude-sonnet-4-5-20250929-v1:0"``.
+    Geographic profiles (``us.``, ``eu.``, ``apac.``, ...) are kept: some cost more than the base
+    model, so each has its own row or is unknown.
+    """
     name = model.strip().lower()
-    return name.rsplit("/", 1)[1] if "/" in name else name
+    if "/" in name:
+        name = name.rsplit("/", 1)[1]
+    if name.startswith(_BEDROCK_GLOBAL):
+        name = name[len(_BEDROCK_GLOBAL):]
+    return name
 
 
 class PriceTable:
     """Immutable model -> :class:`Price` table. Build it with :meth:`load`."""
 
     def __init__(self, prices: Mapping[str, Price], as_of: str | None, source: str | None,
-                 user_file: str | None = None) -> None:
+                 user_file: str | None = None, sources: Mapping[str, PriceSource] | None = None) -> None:
         self._prices = dict(prices)
         self.as_of = as_of
         self.source = source
         self.user_file = user_file
+        self.sources = dict(sources or {})
         # Per instance, so a reloaded table never serves another table's resolutions.
         self._rates = functools.lru_cache(maxsize=1024)(self._resolve_rates)
 
@@ -99,6 +135,7 @@ class PriceTable:
         """
         bundled = _bundled()
         prices = dict(bundled.prices)
+        sources = dict(bundled.sources)
         if user_file is not None:
             path = os.fspath(user_file)
             try:
@@ -106,8 +143,15 @@ class PriceTable:
                     text = f.read()
             except (OSError, UnicodeDecodeError) as e:
                 raise PriceFileError(path, f"cannot read the file ({e})") from None
-            prices.update(_parse(text, path).prices)  # parsed in full before anything is merged
-        return cls(prices, bundled.as_of, bundled.source, os.fspath(user_file) if user_file else None)
+            user = _parse(text, path)  # parsed in full before anything is merged
+            prices.update(user.prices)
+            # A user row's ref names the user file's own sources; they are kept apart from the
+            # bundled ones by the file's path.
+            sources.update({f"{path}#{key}": value for key, value in user.sources.items()})
+            for name, row in user.prices.items():
+                if row.ref is not None:
+                    prices[name] = dataclasses.replace(row, ref=f"{path}#{row.ref}")
+        return cls(prices, bundled.as_of, bundled.source, os.fspath(user_file) if user_file else None, sources)
 
     def models(self) -> list[str]:
         """Every model key in the table, sorted."""
@@ -128,22 +172,40 @@ class PriceTable:
             price = self._prices.get(base) if base != name else None
         return price
 
-    def _resolve_rates(self, model: str | None) -> tuple[float, float, float | None] | None:
+    def source_for(self, model: str | None) -> PriceSource | None:
+        """Date and source of the row a model name resolves to (None if the model is unknown).
+
+            >>> PriceTable.load().source_for("claude-haiku-4-5-20251001").as_of
+            '2025-11-24'
+        """
+        price = self.price_for(model)
+        if price is None:
+            return None
+        if price.ref is not None:
+            return self.sources.get(price.ref)
+        if price.source != BUNDLED:
+            return PriceSource(None, price.source)
+        return PriceSource(self.as_of, self.source)
+
+    def _resolve_rates(self, model: str | None) -> tuple[float, float, float, float | None] | None:
         price = self.price_for(model)
         if price is None:
             return None
         cached = price.cached_input if price.cached_input is not None else price.input
-        return price.input, cached, price.output
+        write = price.cache_write_input if price.cache_write_input is not None else price.input
+        return price.input, cached, write, price.output
 
     def cost(self, model: str | None, input_tokens: int | None, output_tokens: int | None,
-             cached_input_tokens: int | None = 0) -> float | None:
+             cached_input_tokens: int | None = 0, cache_write_input_tokens: int | None = 0) -> float | None:
         """USD for one call, or None when the model's price or a needed token count is unknown.
 
-        OpenAI semantics: ``input_tokens`` *includes* ``cached_input_tokens``, which are billed at
-        ``cached_input`` (or ``input`` where the model has no cached rate). Reasoning tokens are
-        part of ``output_tokens``. ``cached_input_tokens=None`` counts as 0 (no discount known).
-        A count may be None only where its price is absent or zero (embeddings have no output
-        price; moderation is free), so an unknown count never hides a real charge.
+        ``input_tokens`` *includes* ``cached_input_tokens`` (read from the provider's prompt
+        cache, billed at ``cached_input``) and ``cache_write_input_tokens`` (written to it, billed
+        at ``cache_write_input``); a missing rate falls back to ``input``. Reasoning tokens are
+        part of ``output_tokens``. A cache count of None counts as 0 (the full input rate). A
+        cache count beyond the input count is capped: reads first, then writes. A count may be
+        None only where its price is absent or zero (embeddings have no output price;
+        moderation is free), so an unknown count never hides a real charge.
 
             >>> PriceTable.load().cost("text-embedding-3-small", 1_000_000, None)
             0.02
@@ -151,15 +213,14 @@ class PriceTable:
         rates = self._rates(model)
         if rates is None:
             return None
-        in_rate, cached_rate, out_rate = rates
+        in_rate, cached_rate, write_rate, out_rate = rates
         if input_tokens is None:
-            if in_rate or cached_rate:
+            if in_rate or cached_rate or write_rate:
                 return None
             input_tokens = 0  # a free model's count is not needed
-        cached = cached_input_tokens or 0
-        if cached > input_tokens:
-            cached = input_tokens
-        total = (input_tokens - cached) * in_rate + cached * cached_rate
+        cached = min(cached_input_tokens or 0, input_tokens)
+        written = min(cache_write_input_tokens or 0, input_tokens - cached)
+        total = (input_tokens - cached - written) * in_rate + cached * cached_rate + written * write_rate
         if output_tokens:
             if out_rate is None:
                 return None
@@ -186,13 +247,15 @@ NOT_BILLABLE = CallCost(False, None)
 
 def price(prices: PriceTable | None, response_model: str | None, request_model: str | None,
           input_tokens: int | None, output_tokens: int | None, cached_input_tokens: int | None = 0,
-          *, failed: bool = False, needs_output: bool = True) -> CallCost:
+          *, cache_write_input_tokens: int | None = 0, failed: bool = False,
+          needs_output: bool = True) -> CallCost:
     """The one pricing rule every call goes through (plain, streamed, parent-span LLM runs, estimates).
 
     A failed call, or one without the token counts its price needs (``needs_output=False`` for
     embeddings and moderations, which bill input only), is not billable. Otherwise the model that
     served the call is priced first, then the one that was asked for (a provider may answer with
     a dated snapshot or an alias the table lacks); when neither has a price the cost is unknown.
+    Cache reads and writes are subsets of ``input_tokens``, billed at their own rates.
 
         >>> price(PriceTable.load(), "text-embedding-3-small", None, 1_000_000, None, needs_output=False)
         CallCost(billable=True, usd=0.02)
@@ -203,7 +266,8 @@ def price(prices: PriceTable | None, response_model: str | None, request_model: 
         return CallCost(True, None)
     for model in (response_model, request_model):
         if model:
-            usd = prices.cost(model, input_tokens, output_tokens or 0, cached_input_tokens or 0)
+            usd = prices.cost(model, input_tokens, output_tokens or 0, cached_input_tokens or 0,
+                              cache_write_input_tokens or 0)
             if usd is not None:
                 return CallCost(True, usd)
     return CallCost(True, None)
@@ -219,6 +283,7 @@ class _Parsed:
     prices: dict[str, Price]
     as_of: str | None
     source: str | None
+    sources: dict[str, PriceSource]
 
 
 @functools.lru_cache(maxsize=1)
@@ -259,6 +324,7 @@ def _parse(text: str, path: str) -> _Parsed:
     as_of = doc.get("as_of")
     if as_of is not None and not _is_date(as_of):
         raise PriceFileError(path, f"must be a date written YYYY-MM-DD, not {as_of!r}", field="as_of")
+    sources = _sources(doc.get("sources", {}), path)
     models = doc.get("models")
     if not isinstance(models, dict):
         raise PriceFileError(path, "missing" if models is None else f"must be an object, not {_kind(models)}",
@@ -270,17 +336,44 @@ def _parse(text: str, path: str) -> _Parsed:
             raise PriceFileError(path, "a model key must be a non-empty name", model=key)
         if name in prices:
             raise PriceFileError(path, f"the same model as {prices[name].model!r} (keys ignore case)", model=key)
-        prices[name] = _price(entry, name, key, path)
+        prices[name] = _price(entry, name, key, path, sources)
     source = doc.get("source")
-    return _Parsed(prices, as_of, source if isinstance(source, str) else None)
+    return _Parsed(prices, as_of, source if isinstance(source, str) else None, sources)
 
 
-def _price(entry: Any, name: str, key: str, path: str) -> Price:
+def _sources(value: Any, path: str) -> dict[str, PriceSource]:
+    if not isinstance(value, dict):
+        raise PriceFileError(path, f"must be an object, not {_kind(value)}", field="sources")
+    out: dict[str, PriceSource] = {}
+    for key, entry in value.items():
+        where = f"sources[{key!r}]"
+        if not isinstance(entry, dict):
+            raise PriceFileError(path, f"must be an object, not {_kind(entry)}", field=where)
+        for field in entry:
+            if field not in _SOURCE_FIELDS:
+                raise PriceFileError(path, f"unknown field (known: {', '.join(_SOURCE_FIELDS)})",
+                                     field=f"{where}.{field}")
+        as_of = entry.get("as_of")
+        if as_of is not None and not _is_date(as_of):
+            raise PriceFileError(path, f"must be a date written YYYY-MM-DD, not {as_of!r}", field=f"{where}.as_of")
+        for field in ("source", "notes"):
+            if field in entry and not isinstance(entry[field], str):
+                raise PriceFileError(path, f"must be a string, not {_kind(entry[field])}", field=f"{where}.{field}")
+        out[key] = PriceSource(as_of, entry.get("source"), entry.get("notes"))
+    return out
+
+
+def _price(entry: Any, name: str, key: str, path: str, sources: Mapping[str, PriceSource]) -> Price:
     if not isinstance(entry, dict):
         raise PriceFileError(path, f"must be an object, not {_kind(entry)}", model=key)
     for field in entry:
-        if field not in FIELDS:
+        if field not in FIELDS and field != REF:
             raise PriceFileError(path, "unknown field", model=key, field=field)
+    ref = entry.get(REF)
+    if REF in entry and (not isinstance(ref, str) or ref not in sources):
+        known = ", ".join(map(repr, sources)) or "none"
+        raise PriceFileError(path, f"{ref!r} is not a key of the top-level \"sources\" (known: {known})",
+                             model=key, field=REF)
     if "input" not in entry:
         raise PriceFileError(path, "missing (required)", model=key, field="input")
     values: dict[str, float | None] = {}
@@ -290,7 +383,8 @@ def _price(entry: Any, name: str, key: str, path: str) -> Price:
                                or not math.isfinite(value) or value < 0):
             raise PriceFileError(path, f"{value!r} is not a non-negative number", model=key, field=field)
         values[field] = float(value) if value is not None else None
-    return Price(name, values["input"], values["cached_input"], values["output"], path)  # type: ignore[arg-type]
+    return Price(name, values["input"], values["cached_input"], values["output"], path,  # type: ignore[arg-type]
+                 values["cache_write_input"], ref)
 
 
 def _is_date(value: Any) -> bool:
