@@ -5,6 +5,12 @@ emitted on a zero-length child span (``evaluation <name>``) whose parent is the 
 (trace id and span id from the record): trace views show it under the LLM call, and the event
 carries the semconv attributes. The same is done by other GenAI instrumentations that model
 events as point-in-time spans.
+
+The event's attributes are those semantic-conventions-genai v0.1.0 defines for
+``gen_ai.evaluation.result``: ``gen_ai.evaluation.name`` (required), ``.score.value`` and
+``.score.label``, ``.explanation``, and ``gen_ai.response.id`` to correlate it with the evaluated
+call; ``llmwatch.direction`` (prompt or completion) is llmwatch's own. A scorer that fails emits no
+event (its failure is counted instead), so the conventions' ``error.type`` is never set here.
 """
 
 from __future__ import annotations
