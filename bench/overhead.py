@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from typing import Any
 
 import openai
 from opentelemetry.sdk.trace import TracerProvider
@@ -39,6 +40,13 @@ import llmwatch
 from llmwatch import _runtime
 from llmwatch.tracing import decorators as tracing
 from llmwatch.instrumentation import openai as openai_instr
+
+try:  # the non-OpenAI case runs when the anthropic SDK is installed (pip install 'llmwatch[anthropic]')
+    import anthropic as _anthropic_sdk  # noqa: F401
+
+    from llmwatch.instrumentation import anthropic as anthropic_instr
+except ImportError:
+    anthropic_instr = None  # type: ignore[assignment]
 
 
 class DiscardExporter(SpanExporter):
@@ -115,6 +123,25 @@ def run(rounds: int, calls: int, store: bool, scorers: tuple[str, ...] = (), red
                                                     extra_headers={"x-sim-chunks": "20"}):
                 pass
 
+        cases = [("chat", chat), ("stream_20_chunks", stream)]
+        claude: Any = None
+        if anthropic_instr is not None:
+            import anthropic
+
+            claude = anthropic.Anthropic(base_url=base.removesuffix("/v1"), api_key="sk-ant-bench", max_retries=0)
+            user = messages[1:]
+
+            def anthropic_chat() -> None:
+                claude.messages.create(model="claude-haiku-4-5", max_tokens=256, system="You are terse.",
+                                       messages=user)
+
+            def anthropic_stream() -> None:
+                for _ in claude.messages.create(model="claude-haiku-4-5", max_tokens=256, messages=user, stream=True,
+                                                extra_headers={"x-sim-chunks": "20"}):
+                    pass
+
+            cases += [("anthropic_chat", anthropic_chat), ("anthropic_stream_20", anthropic_stream)]
+
         @llmwatch.tool
         def lookup() -> None:
             chat()
@@ -127,12 +154,16 @@ def run(rounds: int, calls: int, store: bool, scorers: tuple[str, ...] = (), red
         def chain() -> None:
             researcher()
 
+        cases.append(("chain_3_levels", chain))
+
         def observed(on: bool) -> None:  # the chain case's bare rounds have no llmwatch spans either
-            openai_instr.instrument(state) if on else openai_instr.uninstrument()
+            for adapter in (openai_instr, anthropic_instr):
+                if adapter is not None:
+                    adapter.instrument(state) if on else adapter.uninstrument()
             tracing.enable(state) if on else tracing.disable()
 
         results = {}
-        for name, fn in (("chat", chat), ("stream_20_chunks", stream), ("chain_3_levels", chain)):
+        for name, fn in cases:
             for _ in range(20):  # warm-up both paths
                 fn()
             observed(False)
@@ -189,7 +220,9 @@ def main() -> int:
           f"{os.cpu_count()} cpus, store={'sqlite' if args.store else 'off'}, "
           f"scorers={','.join(scorers) or 'none'}, redact={'on' if args.redact or scorers else 'off'})")
     print(f"{'case':<18}{'added CPU/call (median)':>25}{'(p99)':>10}{'process CPU':>14}{'CPU ratio':>11}{'wall ratio':>12}")
-    for case in ("chat", "stream_20_chunks", "chain_3_levels"):
+    for case in ("chat", "stream_20_chunks", "anthropic_chat", "anthropic_stream_20", "chain_3_levels"):
+        if case not in res:
+            continue
         r = res[case]
         print(f"{case:<18}{r['added_cpu_median_us']:>22.1f} µs{r['added_cpu_p99_us']:>7.0f} µs"
               f"{r['added_process_cpu_us']:>11.1f} µs{r['cpu_ratio']:>11.3f}{r['wall_ratio']:>12.3f}")

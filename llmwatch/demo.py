@@ -96,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         outcomes = _workload(openai.OpenAI(base_url=base_url, api_key=os.environ.get("OPENAI_API_KEY", "sk-demo"),
                                            max_retries=1), args, simulated=sim is not None)
+        if sim is not None:
+            _other_providers(sim.url, outcomes)
         llmwatch.flush()
         assert rt is not None  # init() above started it
         _summary(exporter.get_finished_spans(), rt.pipeline, outcomes)
@@ -174,6 +176,32 @@ def _workload(client: Any, args: argparse.Namespace, simulated: bool) -> dict[st
     return outcomes
 
 
+def _other_providers(url: str, outcomes: dict[str, int]) -> None:
+    """A mixed workload: the same app also calls Anthropic and a local Ollama (both simulated), when
+    their SDKs are installed — cost, latency and errors then compare across providers."""
+    prompt = "Summarise our refund policy in one sentence."
+    try:
+        import anthropic
+
+        claude = anthropic.Anthropic(base_url=url, api_key="sk-ant-demo", max_retries=0)
+        claude.messages.create(model="claude-haiku-4-5", max_tokens=200, system="You are terse.",
+                               messages=[{"role": "user", "content": prompt}])
+        with claude.messages.stream(model="claude-sonnet-4-5", max_tokens=200,
+                                    messages=[{"role": "user", "content": prompt}]) as stream:
+            for _ in stream.text_stream:
+                pass
+        outcomes["ok"] += 2
+    except ImportError:
+        print("    (anthropic not installed: pip install 'llmwatch[anthropic]' to add it to the workload)")
+    try:
+        import ollama
+
+        ollama.Client(host=url).chat(model="llama3.2", messages=[{"role": "user", "content": prompt}])
+        outcomes["ok"] += 1
+    except ImportError:
+        print("    (ollama not installed: pip install 'llmwatch[ollama]' to add it to the workload)")
+
+
 def _pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else float("nan")
@@ -192,7 +220,7 @@ def _summary(spans: Any, pipeline: Any, outcomes: dict[str, int]) -> None:
     other = len(spans) - len(llm_spans)
     for s in llm_spans:
         a = s.attributes
-        key = f"{a.get(n.GEN_AI_OPERATION_NAME)} {a.get(n.GEN_AI_REQUEST_MODEL)}"
+        key = f"{a.get(n.GEN_AI_PROVIDER_NAME)}: {a.get(n.GEN_AI_OPERATION_NAME)} {a.get(n.GEN_AI_REQUEST_MODEL)}"
         by_model[key] = by_model.get(key, 0) + 1
         durations.append((s.end_time - s.start_time) / 1e9)
         if n.LLMWATCH_TIME_TO_FIRST_CHUNK in a:

@@ -22,6 +22,9 @@ from llmwatch import logs
 from llmwatch.testing.simulator import Simulator
 
 MODELS = ("gpt-4o-mini", "gpt-4o", "my-finetune-v1")  # the last has no price: unknown-price calls
+# A second provider in the same app (when the anthropic SDK is installed), so the dashboards are
+# checked with several providers: a priced model and one without a price.
+CLAUDE_MODELS = ("claude-haiku-4-5", "claude-house-v0")
 
 
 class BrokenSink:
@@ -69,6 +72,31 @@ def one_round(client: openai.OpenAI, incident: bool, trickle: bool, safety: bool
             pass
 
 
+def claude_round(claude: object, incident: bool, trickle: bool) -> None:
+    """The same kinds of traffic through the anthropic SDK: plain, streamed, usage missing, errors."""
+    import anthropic
+
+    msgs = [{"role": "user", "content": "summarise the incident report"}]
+    for model in CLAUDE_MODELS:
+        headers = {"x-sim-error": "500", "x-sim-latency-ms": "300"} if incident else {}
+        for kwargs in ({}, {"stream": True}, {"extra_headers": {"x-sim-omit-usage": "1"}}):
+            extra = {**kwargs.pop("extra_headers", {}), **headers}
+            try:
+                out = claude.messages.create(model=model, max_tokens=128, messages=msgs,  # type: ignore[attr-defined]
+                                             extra_headers=extra, **kwargs)
+                if kwargs.get("stream"):
+                    for _ in out:
+                        pass
+            except anthropic.APIError:
+                pass
+    if trickle and not incident:
+        try:
+            claude.messages.create(model=CLAUDE_MODELS[0], max_tokens=128, messages=msgs,  # type: ignore[attr-defined]
+                                   extra_headers={"x-sim-error": "503"})
+        except anthropic.APIError:
+            pass
+
+
 def give_feedback(store_url: str) -> None:
     """Thumbs up, thumbs down and a 4/5 rating on the latest stored calls, as a feedback endpoint would."""
     for call, score in zip(logs.query(store_url, limit=3), (1, -1, 4)):
@@ -99,10 +127,18 @@ def main() -> int:
                       moderation_base_url=sim.base_url if scorers else None)
         client = openai.OpenAI(base_url=sim.base_url, api_key="sk-test", max_retries=0)
         try:
+            import anthropic
+
+            claude = anthropic.Anthropic(base_url=sim.url, api_key="sk-ant-test", max_retries=0)
+        except ImportError:
+            claude = None
+        try:
             while True:
                 with open(args.mode_file) as fh:
                     incident = fh.read().strip() == "incident"
                 one_round(client, incident, args.error_trickle, bool(args.scorers))
+                if claude is not None:
+                    claude_round(claude, incident, args.error_trickle)
                 if args.feedback:
                     give_feedback(store_url)
                 time.sleep(args.pause)

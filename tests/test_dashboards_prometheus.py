@@ -50,10 +50,10 @@ GPUS = {"gpus": 2, "utilization": 0.8, "memory_used": 60_000_000_000, "temperatu
         "processes": [{"pid": 4242, "name": "vllm", "memory_bytes": 50_000_000_000}]}
 
 
-def expand(expr: str, uid: str = "") -> str:
+def expand(expr: str, uid: str = "", **overrides: str) -> str:
     for macro, value in MACROS.items():
         expr = expr.replace(macro, value)
-    values = {**VARS, "job": JOB.get(uid, VARS["job"])}
+    values = {**VARS, "job": JOB.get(uid, VARS["job"]), **overrides}
     return re.sub(r"\$\{?(\w+)\}?", lambda m: values[m.group(1)], expr)
 
 
@@ -117,6 +117,24 @@ def test_panel_query_returns_data_from_real_prometheus(prom, spec, panel):
         wait_for(lambda: has_finite_value(prom.query(expr)), 30, f"data for {panel.title!r}: {expr}")
 
 
+def _provider_panels():
+    for spec, panel in (p.values for p in _prometheus_panels()):
+        if any("$provider" in q.expr or "${provider}" in q.expr for q in panel.queries):
+            yield pytest.param(spec, panel, id=f"{spec.uid}:{panel.title}")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("anthropic") is None, reason="needs the anthropic SDK (test extra)")
+@pytest.mark.parametrize(("spec", "panel"), list(_provider_panels()))
+def test_a_panel_filtered_to_the_second_provider_shows_that_providers_data(prom, spec, panel):
+    """The apps also call Anthropic: every panel with a provider filter reads right for it too."""
+    for query in panel.queries:
+        expr = expand(query.expr, spec.uid, provider="anthropic")
+        reason = _not_produced(query.expr)
+        if reason and not prom.query(expr):
+            pytest.skip(reason)
+        wait_for(lambda: has_finite_value(prom.query(expr)), 30, f"anthropic data for {panel.title!r}: {expr}")
+
+
 @pytest.mark.parametrize("uid", ["llmwatch-overview", "llmwatch-tokens-cost", "llmwatch-health"])
 def test_template_variables_list_the_real_label_values(prom, uid):
     spec = next(s for s in generate.DASHBOARDS if s.uid == uid)
@@ -127,3 +145,5 @@ def test_template_variables_list_the_real_label_values(prom, uid):
         match = expand(match)
         values = prom.label_values(label, match if "{" in match else match + "{}")
         assert expected[name] in values, f"{uid} variable {name}: {values}"
+        if name == "provider" and importlib.util.find_spec("anthropic") is not None:
+            assert "anthropic" in values, f"{uid} variable provider: {values}"

@@ -384,3 +384,11 @@ def test_bad_cache_write_or_source_fields_name_file_model_and_field(tmp_path, co
     err = info.value
     assert (err.path, err.model, err.field) == (path, model, field)
     assert str(err).startswith(path + ": ") and problem in str(err) and field in str(err)
+
+
+def test_an_ollama_default_tag_uses_the_untagged_price_and_other_tags_stay_distinct(tmp_path):
+    path = write(tmp_path, {"as_of": "2026-12-01", "source": "local models cost nothing per token",
+                            "models": {"llama3.2": {"input": 0, "output": 0}}})
+    table = PriceTable.load(path)
+    assert table.cost("llama3.2:latest", 100, 20) == 0.0
+    assert table.cost("llama3.2:1b", 100, 20) is None  # another model: unknown, not the 3B price

@@ -100,13 +100,17 @@ def normalise_model(model: str) -> str:
     ``global.`` cross-region profile becomes the base model id, because it bills the base rate:
     ``"global.anthropic.claude-sonnet-4-5-20250929-v1:0"`` -> ``"anthropic.claude-sonnet-4-5-20250929-v1:0"``.
     Geographic profiles (``us.``, ``eu.``, ``apac.``, ...) are kept: some cost more than the base
-    model, so each has its own row or is unknown.
+    model, so each has its own row or is unknown. Ollama's default tag is dropped, so a price
+    entry for ``llama3.2`` applies to ``llama3.2:latest`` (other tags, ``llama3.2:1b``, are kept:
+    they are different models).
     """
     name = model.strip().lower()
     if "/" in name:
         name = name.rsplit("/", 1)[1]
     if name.startswith(_BEDROCK_GLOBAL):
         name = name[len(_BEDROCK_GLOBAL):]
+    if name.endswith(":latest"):
+        name = name[: -len(":latest")]
     return name
 
 
