@@ -18,16 +18,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import wrapt
-
 from llmwatch import names as n
 from llmwatch.instrumentation import state as state_mod
+from llmwatch.instrumentation.adapter import Patches, async_wrapper, finish_sdk_result, server_of, sync_wrapper
 from llmwatch.instrumentation.call import Call
 from llmwatch.instrumentation.content import _as_dict, _maybe_json, _short_uri, _text_part
 from llmwatch.instrumentation.dialect import Dialect, Messages
 from llmwatch.instrumentation.extract import ResponseInfo, request_attributes, text_or_none, token_count
-from llmwatch.instrumentation.openai import _server
-from llmwatch.instrumentation.streams import wrap_result
 
 API = "anthropic.messages"
 _PATH = "/v1/messages"
@@ -233,7 +230,7 @@ def _media(block: dict[str, Any], modality: str) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------ patching
 _STATE: state_mod.State | None = None
-_PATCHED: list[tuple[Any, str, Any]] = []
+_PATCHES = Patches()
 _suppressed = state_mod.suppressed
 
 
@@ -261,82 +258,36 @@ def _begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call
         # parameters the SDK no longer declares (temperature, top_p, top_k) travel there.
         body = {**body, **extra}
     streamed = bool(body.get("stream")) or bool(kwargs.get("stream"))
-    host, port = _server(instance.base_url)
+    host, port = server_of(instance.base_url)
     attrs = request_attributes(API, n.OP_CHAT, body, _provider(instance), host, port)
     return Call(state, API, n.OP_CHAT, body, attrs, streamed)
 
 
-def _safe_begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
-    try:
-        return _begin(instance, args, kwargs)
-    except Exception as exc:  # noqa: BLE001 - never break the app's call
-        state = _STATE
-        if state is not None:
-            state.instruments.internal_error("begin", exc)
-        return None
-
-
-def _sync_request(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    call = _safe_begin(instance, args, kwargs)
-    if call is None:
-        return wrapped(*args, **kwargs)
-    try:
-        result = wrapped(*args, **kwargs)
-    except BaseException as exc:
-        call.finish_error(exc)
-        raise
-    finally:
-        call.detach()
-    try:
-        return wrap_result(call, result, is_async=False)
-    except Exception as exc:  # noqa: BLE001
-        call.state.instruments.internal_error("wrap_result", exc)
-        return result
-
-
-async def _async_request(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    call = _safe_begin(instance, args, kwargs)
-    if call is None:
-        return await wrapped(*args, **kwargs)
-    try:
-        result = await wrapped(*args, **kwargs)
-    except BaseException as exc:
-        call.finish_error(exc)
-        raise
-    finally:
-        call.detach()
-    try:
-        return wrap_result(call, result, is_async=True)
-    except Exception as exc:  # noqa: BLE001
-        call.state.instruments.internal_error("wrap_result", exc)
-        return result
+_sync_request = sync_wrapper(_begin, finish_sdk_result, lambda: _STATE)
+_async_request = async_wrapper(_begin, finish_sdk_result, lambda: _STATE)
 
 
 def instrument(state: state_mod.State) -> bool:
     """Patch the anthropic client classes (idempotent). Returns False when anthropic is not installed."""
     global _STATE
     _STATE = state
-    if _PATCHED:
+    if _PATCHES:
         return True
     try:
         from anthropic import _base_client
     except ImportError:
         return False
-    for cls, wrapper in ((_base_client.SyncAPIClient, _sync_request), (_base_client.AsyncAPIClient, _async_request)):
-        original = cls.__dict__["request"]
-        wrapt.wrap_function_wrapper(cls, "request", wrapper)
-        _PATCHED.append((cls, "request", original))
+    _PATCHES.wrap(_base_client.SyncAPIClient, "request", _sync_request)
+    _PATCHES.wrap(_base_client.AsyncAPIClient, "request", _async_request)
     return True
 
 
 def uninstrument() -> None:
     """Restore the exact original methods."""
     global _STATE
-    while _PATCHED:
-        cls, attr, original = _PATCHED.pop()
-        setattr(cls, attr, original)
+    _PATCHES.restore()
     _STATE = None
 
 
 def is_instrumented() -> bool:
-    return bool(_PATCHED)
+    return bool(_PATCHES)

@@ -73,11 +73,11 @@ DIALECTS: dict[str, str] = {
     "ollama.chat": "llmwatch.instrumentation.ollama:CHAT",
     "ollama.generate": "llmwatch.instrumentation.ollama:GENERATE",
     "ollama.embed": "llmwatch.instrumentation.ollama:EMBED",
-    "gcp.gen_ai.generate_content": "llmwatch.instrumentation.google_genai:GENERATE",
-    "gcp.gen_ai.embed_content": "llmwatch.instrumentation.google_genai:EMBED",
-    "aws.bedrock.converse": "llmwatch.instrumentation.bedrock:CONVERSE",
-    "aws.bedrock.invoke_model": "llmwatch.instrumentation.bedrock:INVOKE_MODEL",
-    "aws.bedrock.invoke_model.embeddings": "llmwatch.instrumentation.bedrock:INVOKE_MODEL_EMBEDDINGS",
+    "gcp.gen_ai.generate_content": "llmwatch.instrumentation.google_genai_wire:GENERATE",
+    "gcp.gen_ai.embed_content": "llmwatch.instrumentation.google_genai_wire:EMBED",
+    "aws.bedrock.converse": "llmwatch.instrumentation.bedrock_wire:CONVERSE",
+    "aws.bedrock.invoke_model": "llmwatch.instrumentation.bedrock_invoke_wire:INVOKE_MODEL",
+    "aws.bedrock.invoke_model.embeddings": "llmwatch.instrumentation.bedrock_invoke_wire:INVOKE_MODEL_EMBEDDINGS",
 }
 
 _LOADED: dict[str, Dialect | None] = {}

@@ -10,451 +10,104 @@ and the SDK's typed ``GenerateContentResponse`` / ``EmbedContentResponse``, so n
 twice. Gemini API clients report ``gen_ai.provider.name = gcp.gen_ai``; Vertex AI clients
 (``Client(vertexai=True)``) report ``gcp.vertex_ai``.
 
-Usage (``usage_metadata``), per the SDK's field docs: ``prompt_token_count`` includes
-``cached_content_token_count``; ``total_token_count`` is prompt + candidates + tool-use prompt +
-thoughts. So input = prompt + tool-use prompt (tool results fed back to the model, billed as
-input), cached = cached content, output = candidates + thoughts (thinking is billed as output),
-reasoning = thoughts. The API writes proto3 JSON, which omits zero counts: once a usage block is
-present a missing count is 0, not unknown.
+The wire format (request parameters, usage, content mapping) is read by the dialects in
+:mod:`~llmwatch.instrumentation.google_genai_wire`.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
-from urllib.parse import urlsplit
-
-import wrapt
 
 from llmwatch import names as n
 from llmwatch.instrumentation import state as state_mod
+from llmwatch.instrumentation.adapter import Begin, Patches, async_wrapper, server_of_text, sync_wrapper
 from llmwatch.instrumentation.call import Call
-from llmwatch.instrumentation.dialect import Dialect, Messages
-from llmwatch.instrumentation.extract import ResponseInfo, request_attributes, text_or_none, token_count
+from llmwatch.instrumentation.extract import request_attributes
+from llmwatch.instrumentation.google_genai_wire import (
+    EMBED_API,
+    GENERATE_API,
+    field,
+    model_name,
+    tool_definitions,
+)
 from llmwatch.instrumentation.streams import AsyncStreamProxy, SyncStreamProxy
 
-GENERATE_API = "gcp.gen_ai.generate_content"
-EMBED_API = "gcp.gen_ai.embed_content"
-
 _STATE: state_mod.State | None = None
-_PATCHED: list[tuple[Any, str, Any]] = []
+_PATCHES = Patches()
 _suppressed = state_mod.suppressed
-
-# Gemini finish reasons -> semconv values; any other reason is kept, lower-cased.
-_FINISH = {"STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "content_filter", "RECITATION": "content_filter",
-           "BLOCKLIST": "content_filter", "PROHIBITED_CONTENT": "content_filter", "SPII": "content_filter",
-           "IMAGE_SAFETY": "content_filter", "IMAGE_PROHIBITED_CONTENT": "content_filter",
-           "IMAGE_RECITATION": "content_filter", "MODEL_ARMOR": "content_filter"}
-_NUMERIC = (("temperature", n.GEN_AI_REQUEST_TEMPERATURE), ("top_p", n.GEN_AI_REQUEST_TOP_P),
-            ("top_k", n.GEN_AI_REQUEST_TOP_K), ("seed", n.GEN_AI_REQUEST_SEED),
-            ("max_output_tokens", n.GEN_AI_REQUEST_MAX_TOKENS),
-            ("frequency_penalty", n.GEN_AI_REQUEST_FREQUENCY_PENALTY),
-            ("presence_penalty", n.GEN_AI_REQUEST_PRESENCE_PENALTY))
-_RECORD = ("temperature", "top_p", "top_k", "seed", "max_output_tokens", "frequency_penalty", "presence_penalty",
-           "candidate_count", "stop_sequences", "response_mime_type", "output_dimensionality", "task_type")
-
-
-# ------------------------------------------------------------------------------- reading values
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(w.title() for w in rest)
-
-
-def _get(obj: Any, name: str) -> Any:
-    """A field of an SDK model or of the dict the app passed instead (snake_case or camelCase)."""
-    if obj is None:
-        return None
-    if isinstance(obj, dict):
-        value = obj.get(name)
-        return obj.get(_camel(name)) if value is None else value
-    return getattr(obj, name, None)
-
-
-def _enum(value: Any) -> str | None:
-    value = getattr(value, "value", value)
-    return value if isinstance(value, str) and value else None
-
-
-def finish_reason(value: Any) -> str | None:
-    """A Gemini ``FinishReason`` in the conventions' terms (``STOP`` -> ``stop``, ...)."""
-    reason = _enum(value)
-    if reason is None:
-        return None
-    return _FINISH.get(reason, reason.lower())
-
-
-def _model_name(model: Any) -> str | None:
-    """``models/gemini-2.5-flash`` and Vertex resource names -> ``gemini-2.5-flash``."""
-    if not isinstance(model, str) or not model:
-        return None
-    return model.rsplit("models/", 1)[-1] if model.startswith("models/") or "/models/" in model else model
-
-
-def _count(info: ResponseInfo, usage: Any, field: str) -> int | None:
-    """A usage count; absent is 0 (proto3 JSON omits zeros), not a count is None (and an anomaly)."""
-    value = getattr(usage, field, None)
-    return 0 if value is None else token_count(info, value, field)
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-# ------------------------------------------------------------------------------- semconv messages
-def _modality(mime: Any) -> str:
-    return mime.split("/", 1)[0] if isinstance(mime, str) and "/" in mime else "file"
-
-
-def _part(part: Any) -> dict[str, Any]:
-    if isinstance(part, str):
-        return {"type": "text", "content": part}
-    text = _get(part, "text")
-    if isinstance(text, str):
-        return {"type": "reasoning" if _get(part, "thought") else "text", "content": text}
-    call = _get(part, "function_call")
-    if call is not None:
-        return {"type": "tool_call", "id": _get(call, "id"), "name": _get(call, "name"),
-                "arguments": _get(call, "args")}
-    result = _get(part, "function_response")
-    if result is not None:
-        return {"type": "tool_call_response", "id": _get(result, "id"), "response": _get(result, "response")}
-    blob = _get(part, "inline_data")
-    if blob is not None:
-        mime = _get(blob, "mime_type")
-        return {"type": "blob", "modality": _modality(mime), "mime_type": mime}
-    ref = _get(part, "file_data")
-    if ref is not None:
-        mime = _get(ref, "mime_type")
-        return {"type": "uri", "modality": _modality(mime), "mime_type": mime, "uri": _get(ref, "file_uri")}
-    if isinstance(part, dict):
-        return {"type": next((str(k) for k, v in part.items() if v is not None), "unknown")}
-    return {"type": type(part).__name__}
-
-
-def _is_content(item: Any) -> bool:
-    if isinstance(item, dict):
-        return "parts" in item or "role" in item
-    return hasattr(item, "parts") and hasattr(item, "role")
-
-
-def _message(content: Any) -> dict[str, Any]:
-    parts = [_part(p) for p in _get(content, "parts") or ()]
-    role = _get(content, "role") or "user"
-    if role == "model":
-        role = "assistant"
-    elif parts and all(p["type"] == "tool_call_response" for p in parts):
-        role = "tool"
-    return {"role": role, "parts": parts}
-
-
-def contents_messages(contents: Any) -> Messages:
-    """``contents`` as the SDK accepts it (str, Part, Content, dicts, or a list of them) -> messages.
-
-    Like the SDK, loose parts (strings, Parts) next to each other form one user turn."""
-    if contents is None:
-        return []
-    items = contents if isinstance(contents, (list, tuple)) else [contents]
-    out: Messages = []
-    loose: list[dict[str, Any]] = []
-    for item in items:
-        if _is_content(item):
-            if loose:
-                out.append({"role": "user", "parts": loose})
-                loose = []
-            out.append(_message(item))
-        else:
-            loose.append(_part(item))
-    if loose:
-        out.append({"role": "user", "parts": loose})
-    return out
-
-
-def _instruction_parts(value: Any) -> list[dict[str, Any]] | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return [{"type": "text", "content": value}]
-    if _is_content(value):
-        return [_part(p) for p in _get(value, "parts") or ()]
-    if isinstance(value, (list, tuple)):
-        return [_part(p) for p in value]
-    return [_part(value)]
-
-
-def _tool_definitions(tools: Any) -> list[dict[str, Any]]:
-    """``config.tools`` (Tool objects, dicts, or plain Python functions) -> definitions (content on)."""
-    out: list[dict[str, Any]] = []
-    for tool in tools or ():
-        if callable(tool) and not hasattr(tool, "function_declarations"):
-            out.append({"type": "function", "name": getattr(tool, "__name__", None),
-                        "description": text_or_none(getattr(tool, "__doc__", None))})
-            continue
-        declarations = _get(tool, "function_declarations")
-        for decl in declarations or ():
-            params = _get(decl, "parameters_json_schema") or _get(decl, "parameters")
-            dump = getattr(params, "model_dump", None)
-            out.append({"type": "function", "name": _get(decl, "name"), "description": _get(decl, "description"),
-                        "parameters": dump(exclude_none=True, mode="json") if dump is not None else params})
-        if not declarations:
-            fields = tool.items() if isinstance(tool, dict) else getattr(tool, "__dict__", {}).items()
-            out.append({"type": next((str(k) for k, v in fields if v is not None), type(tool).__name__)})
-    return out
-
-
-# ------------------------------------------------------------------------------- dialects
-class GenerateContent(Dialect):
-    """``models/{model}:generateContent`` / ``:streamGenerateContent`` as the SDK types them."""
-
-    api = GENERATE_API
-
-    def param_attributes(self, body: dict[str, Any]) -> dict[str, Any]:
-        config = body.get("config")
-        attrs: dict[str, Any] = {}
-        for key, attr in _NUMERIC:
-            value = _get(config, key)
-            if _number(value):
-                attrs[attr] = value
-        stop = _get(config, "stop_sequences")
-        if stop:
-            attrs[n.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop] if isinstance(stop, str) else [str(s) for s in stop]
-        count = _get(config, "candidate_count")
-        if isinstance(count, int) and count != 1:
-            attrs[n.GEN_AI_REQUEST_CHOICE_COUNT] = count
-        mime = _get(config, "response_mime_type")
-        if isinstance(mime, str):
-            attrs[n.GEN_AI_OUTPUT_TYPE] = "json" if mime == "application/json" else "text"
-        if body.get("stream"):
-            attrs[n.GEN_AI_REQUEST_STREAM] = True
-        return attrs
-
-    def record_params(self, body: dict[str, Any]) -> dict[str, Any]:
-        config = body.get("config")
-        params = {}
-        for key in _RECORD:
-            value = _get(config, key)
-            if value is not None:
-                params[key] = _enum(value) or (list(value) if isinstance(value, (list, tuple)) else value)
-        if body.get("stream"):
-            params["stream"] = True
-        return params
-
-    def read_response(self, info: ResponseInfo, response: Any) -> None:
-        self._read(info, response)
-        reasons = [finish_reason(c.finish_reason) or "" for c in response.candidates or ()]
-        if not reasons and _get(response.prompt_feedback, "block_reason") is not None:
-            reasons = ["content_filter"]  # the prompt itself was blocked: no candidates at all
-        info.finish_reasons = reasons or None
-
-    @staticmethod
-    def _read(info: ResponseInfo, response: Any) -> None:
-        info.model = text_or_none(response.model_version) or info.model
-        info.id = text_or_none(response.response_id) or info.id
-        usage = response.usage_metadata
-        if usage is None:
-            return
-        prompt = _count(info, usage, "prompt_token_count")
-        tool_use = _count(info, usage, "tool_use_prompt_token_count")
-        candidates = _count(info, usage, "candidates_token_count")
-        thoughts = _count(info, usage, "thoughts_token_count")
-        info.input_tokens = None if prompt is None or tool_use is None else prompt + tool_use
-        info.output_tokens = None if candidates is None or thoughts is None else candidates + thoughts
-        info.reasoning_tokens = thoughts or None
-        info.cached_tokens = _count(info, usage, "cached_content_token_count") or None
-
-    def text_delta(self, chunk: Any) -> str | None:
-        candidates = chunk.candidates
-        if not candidates or len(candidates) != 1:
-            return None
-        candidate = candidates[0]
-        content = candidate.content
-        if candidate.finish_reason is not None or content is None or not content.parts or len(content.parts) != 1:
-            return None
-        part = content.parts[0]
-        text = part.text
-        return text if isinstance(text, str) and not part.thought else None
-
-    def read_chunk(self, call: Call, chunk: Any, info: ResponseInfo) -> None:
-        self._read(info, chunk)  # every chunk repeats model and id; usage is cumulative, the last wins
-        for candidate in chunk.candidates or ():
-            content = candidate.content
-            for part in (content.parts or ()) if content is not None else ():
-                fn = part.function_call
-                if fn is not None:
-                    args = None if fn.args is None else json.dumps(fn.args, default=str)
-                    call.add_tool_call_delta(len(call.tool_calls or ()), fn.id, fn.name, args)
-                elif isinstance(part.text, str) and not part.thought and not candidate.index:
-                    call.text.append(part.text)
-            reason = finish_reason(candidate.finish_reason)
-            if reason:
-                info.finish_reasons = (info.finish_reasons or []) + [reason]
-
-    def inputs(self, operation: str, body: dict[str, Any]) -> tuple[Messages | None, Messages]:
-        return _instruction_parts(_get(body.get("config"), "system_instruction")), contents_messages(body["contents"])
-
-    def outputs(self, response: Any) -> Messages | None:
-        out: Messages = []
-        for candidate in response.candidates or ():
-            content = candidate.content
-            parts = [_part(p) for p in (content.parts or ())] if content is not None else []
-            out.append({"role": "assistant", "parts": parts, "finish_reason": finish_reason(candidate.finish_reason)})
-        return out
-
-
-class EmbedContent(Dialect):
-    """``:batchEmbedContents`` / ``:embedContent`` (and Vertex ``:predict``): input tokens only."""
-
-    api = EMBED_API
-    input_billed = True
-
-    def record_params(self, body: dict[str, Any]) -> dict[str, Any]:
-        return GENERATE.record_params(body)
-
-    def read_response(self, info: ResponseInfo, response: Any) -> None:
-        embeddings = response.embeddings or ()
-        if embeddings and isinstance(embeddings[0].values, list):
-            info.dimensions = len(embeddings[0].values)
-        usage = getattr(response, "usage_metadata", None)  # Gemini API, read by google-genai 3.x
-        if usage is not None:
-            info.input_tokens = _count(info, usage, "prompt_token_count")
-            return
-        counts = [_get(e.statistics, "token_count") for e in embeddings]  # Vertex AI: per input
-        if counts and all(_number(c) for c in counts):
-            info.input_tokens = token_count(info, int(sum(counts)), "statistics.token_count")
-
-    def inputs(self, operation: str, body: dict[str, Any]) -> tuple[Messages | None, Messages]:
-        contents = body["contents"]
-        items = contents if isinstance(contents, (list, tuple)) else [contents]
-        messages: Messages = []
-        for item in items:
-            messages.extend(contents_messages(item))
-        return None, messages
-
-
-GENERATE = GenerateContent()
-EMBED = EmbedContent()
-
-
-# ------------------------------------------------------------------------------- patching
-_SERVERS: dict[str, tuple[str | None, int | None]] = {}
 
 
 def _server(client: Any) -> tuple[str | None, int | None]:
     base = getattr(getattr(client, "_http_options", None), "base_url", None)
-    if not isinstance(base, str):
-        return None, None
-    hit = _SERVERS.get(base)
-    if hit is None:
-        url = urlsplit(base)
-        hit = (url.hostname, url.port or (443 if url.scheme == "https" else 80))
-        if len(_SERVERS) > 1024:
-            _SERVERS.clear()
-        _SERVERS[base] = hit
-    return hit
+    return server_of_text(base) if isinstance(base, str) else (None, None)
 
 
-def _begin(instance: Any, kwargs: dict[str, Any], api: str, streamed: bool) -> Call | None:
-    state = _STATE
-    if state is None or _suppressed.get():
-        return None
-    contents = kwargs.get("contents")
-    if contents is None:  # Vertex AI embeddings pass one ``content`` or ``batch_contents``
-        contents = kwargs.get("content") if kwargs.get("content") is not None else kwargs.get("batch_contents")
-    if isinstance(contents, list):
-        contents = list(contents)  # automatic function calling appends to the list it was given
-    config = kwargs.get("config")
-    body: dict[str, Any] = {"model": _model_name(kwargs.get("model")), "contents": contents, "config": config}
-    if streamed:
-        body["stream"] = True
-    tools = _get(config, "tools") if api == GENERATE_API else None
-    if tools and state.capture_content:
-        body["tools"] = _tool_definitions(tools)
-    client = instance._api_client
-    provider = state.provider_override or (n.PROVIDER_GCP_VERTEX_AI if client.vertexai else n.PROVIDER_GCP_GEN_AI)
-    host, port = _server(client)
+def _begin_for(api: str, streamed: bool) -> Begin:
+    """The ``begin`` of one patched method: each serves one API, streamed or not."""
     op = n.OP_GENERATE_CONTENT if api == GENERATE_API else n.OP_EMBEDDINGS
-    return Call(state, api, op, body, request_attributes(api, op, body, provider, host, port), streamed)
 
-
-def _safe_begin(instance: Any, kwargs: dict[str, Any], api: str, streamed: bool) -> Call | None:
-    try:
-        return _begin(instance, kwargs, api, streamed)
-    except Exception as exc:  # noqa: BLE001 - never break the app's call
+    def begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
         state = _STATE
-        if state is not None:
-            state.instruments.internal_error("begin", exc)
-        return None
+        if state is None or _suppressed.get():
+            return None
+        contents = kwargs.get("contents")
+        if contents is None:  # Vertex AI embeddings pass one ``content`` or ``batch_contents``
+            contents = kwargs.get("content") if kwargs.get("content") is not None else kwargs.get("batch_contents")
+        if isinstance(contents, list):
+            contents = list(contents)  # automatic function calling appends to the list it was given
+        config = kwargs.get("config")
+        body: dict[str, Any] = {"model": model_name(kwargs.get("model")), "contents": contents, "config": config}
+        if streamed:
+            body["stream"] = True
+        tools = field(config, "tools") if api == GENERATE_API else None
+        if tools and state.capture_content:
+            body["tools"] = tool_definitions(tools)
+        client = instance._api_client
+        provider = state.provider_override or (n.PROVIDER_GCP_VERTEX_AI if client.vertexai else n.PROVIDER_GCP_GEN_AI)
+        host, port = _server(client)
+        return Call(state, api, op, body, request_attributes(api, op, body, provider, host, port), streamed)
+
+    return begin
 
 
-def _sync(api: str, streamed: bool) -> Any:
-    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        call = _safe_begin(instance, kwargs, api, streamed)
-        if call is None:
-            return wrapped(*args, **kwargs)
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            call.finish_error(exc)
-            raise
-        finally:
-            call.detach()
-        if streamed:  # a generator: the request is sent on the first next(), errors surface there
-            return SyncStreamProxy(result, call)
+def _finish(call: Call, result: Any, is_async: bool) -> Any:
+    if not call.streamed:
         call.finish_response(result)
         return result
-    return wrapper
+    # Sync: a generator, whose request is sent on the first next() (errors surface there).
+    # Async: the request was sent; the result is the async generator of chunks.
+    return AsyncStreamProxy(result, call) if is_async else SyncStreamProxy(result, call)
 
 
-def _async(api: str, streamed: bool) -> Any:
-    async def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        call = _safe_begin(instance, kwargs, api, streamed)
-        if call is None:
-            return await wrapped(*args, **kwargs)
-        try:
-            result = await wrapped(*args, **kwargs)
-        except BaseException as exc:
-            call.finish_error(exc)
-            raise
-        finally:
-            call.detach()
-        if streamed:  # the request was sent; result is the async generator of chunks
-            return AsyncStreamProxy(result, call)
-        call.finish_response(result)
-        return result
-    return wrapper
-
-
-_METHODS = (("_generate_content", GENERATE_API, False), ("_generate_content_stream", GENERATE_API, True),
-            ("_embed_content", EMBED_API, False))
+_METHODS = (("_generate_content", _begin_for(GENERATE_API, False)),
+            ("_generate_content_stream", _begin_for(GENERATE_API, True)),
+            ("_embed_content", _begin_for(EMBED_API, False)))
 
 
 def instrument(state: state_mod.State) -> bool:
     """Patch google-genai's model classes (idempotent). False when google-genai is not installed."""
     global _STATE
     _STATE = state
-    if _PATCHED:
+    if _PATCHES:
         return True
     try:
         from google.genai import models
     except ImportError:
         return False
-    for cls, make in ((models.Models, _sync), (models.AsyncModels, _async)):
-        for attr, api, streamed in _METHODS:
-            original = cls.__dict__.get(attr)
-            if original is None:  # a version without this method: leave it alone
+    for cls, make in ((models.Models, sync_wrapper), (models.AsyncModels, async_wrapper)):
+        for attr, begin in _METHODS:
+            if cls.__dict__.get(attr) is None:  # a version without this method: leave it alone
                 continue
-            wrapt.wrap_function_wrapper(cls, attr, make(api, streamed))
-            _PATCHED.append((cls, attr, original))
+            _PATCHES.wrap(cls, attr, make(begin, _finish, lambda: _STATE))
     return True
 
 
 def uninstrument() -> None:
     """Restore the exact original methods."""
     global _STATE
-    while _PATCHED:
-        cls, attr, original = _PATCHED.pop()
-        setattr(cls, attr, original)
+    _PATCHES.restore()
     _STATE = None
 
 
 def is_instrumented() -> bool:
-    return bool(_PATCHED)
+    return bool(_PATCHES)

@@ -23,19 +23,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import wrapt
-
 from llmwatch import names as n
 from llmwatch.instrumentation import content
 from llmwatch.instrumentation import state as state_mod
+from llmwatch.instrumentation.adapter import Patches, async_wrapper, server_of, sync_wrapper
 from llmwatch.instrumentation.call import Call
 from llmwatch.instrumentation.dialect import Dialect, Messages
 from llmwatch.instrumentation.extract import ResponseInfo, request_attributes, text_or_none, token_count
-from llmwatch.instrumentation.openai import _server
 from llmwatch.instrumentation.streams import AsyncStreamProxy, SyncStreamProxy
 
 _STATE: state_mod.State | None = None
-_PATCHED: list[tuple[Any, str, Any]] = []
+_PATCHES = Patches()
 _suppressed = state_mod.suppressed
 
 # Request path -> (api, gen_ai.operation.name). The legacy /api/embeddings shares the embed dialect.
@@ -266,20 +264,10 @@ def _begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call
     if not isinstance(body, dict):
         return None
     api, op = endpoint
-    host, port = _server(instance._client.base_url)
+    host, port = server_of(instance._client.base_url)
     provider = state.provider_override or n.PROVIDER_OLLAMA
     attrs = request_attributes(api, op, body, provider, host, port)
     return Call(state, api, op, body, attrs, bool(kwargs.get("stream")))
-
-
-def _safe_begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
-    try:
-        return _begin(instance, args, kwargs)
-    except Exception as exc:  # noqa: BLE001 - never break the app's call
-        state = _STATE
-        if state is not None:
-            state.instruments.internal_error("begin", exc)
-        return None
 
 
 def _wrap(call: Call, result: Any, is_async: bool) -> Any:
@@ -293,60 +281,32 @@ def _wrap(call: Call, result: Any, is_async: bool) -> Any:
         return result
 
 
-def _sync_request(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    call = _safe_begin(instance, args, kwargs)
-    if call is None:
-        return wrapped(*args, **kwargs)
-    try:
-        result = wrapped(*args, **kwargs)
-    except BaseException as exc:
-        call.finish_error(exc)
-        raise
-    finally:
-        call.detach()
-    return _wrap(call, result, is_async=False)
-
-
-async def _async_request(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    call = _safe_begin(instance, args, kwargs)
-    if call is None:
-        return await wrapped(*args, **kwargs)
-    try:
-        result = await wrapped(*args, **kwargs)
-    except BaseException as exc:
-        call.finish_error(exc)
-        raise
-    finally:
-        call.detach()
-    return _wrap(call, result, is_async=True)
+_sync_request = sync_wrapper(_begin, _wrap, lambda: _STATE)
+_async_request = async_wrapper(_begin, _wrap, lambda: _STATE)
 
 
 def instrument(state: state_mod.State) -> bool:
     """Patch ``ollama.Client`` / ``ollama.AsyncClient`` (idempotent). False when ollama is not installed."""
     global _STATE
     _STATE = state
-    if _PATCHED:
+    if _PATCHES:
         return True
     try:
         # Not ``from ollama import _client``: the package rebinds that name to its default Client.
         from ollama import AsyncClient, Client
     except ImportError:
         return False
-    for cls, wrapper in ((Client, _sync_request), (AsyncClient, _async_request)):
-        original = cls.__dict__["_request"]
-        wrapt.wrap_function_wrapper(cls, "_request", wrapper)
-        _PATCHED.append((cls, "_request", original))
+    _PATCHES.wrap(Client, "_request", _sync_request)
+    _PATCHES.wrap(AsyncClient, "_request", _async_request)
     return True
 
 
 def uninstrument() -> None:
     """Restore the exact original methods."""
     global _STATE
-    while _PATCHED:
-        cls, attr, original = _PATCHED.pop()
-        setattr(cls, attr, original)
+    _PATCHES.restore()
     _STATE = None
 
 
 def is_instrumented() -> bool:
-    return bool(_PATCHED)
+    return bool(_PATCHES)

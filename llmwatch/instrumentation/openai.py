@@ -17,16 +17,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import wrapt
-
 from llmwatch import names as n
 from llmwatch.instrumentation import state as state_mod
+from llmwatch.instrumentation.adapter import Patches, async_wrapper, finish_sdk_result, server_of, sync_wrapper
 from llmwatch.instrumentation.call import Call
 from llmwatch.instrumentation.extract import ENDPOINTS, get_endpoint, request_attributes
-from llmwatch.instrumentation.streams import wrap_result
 
 _STATE: state_mod.State | None = None
-_PATCHED: list[tuple[Any, str, Any]] = []
+_PATCHES = Patches()
 _PROVIDER_BY_TYPE: dict[type, str] = {}
 _suppressed = state_mod.suppressed
 
@@ -40,21 +38,6 @@ def _provider(instance: Any, state: state_mod.State) -> str:
         provider = n.PROVIDER_AZURE_OPENAI if "Azure" in cls.__name__ else n.PROVIDER_OPENAI
         _PROVIDER_BY_TYPE[cls] = provider
     return provider
-
-
-_SERVERS: dict[int, tuple[Any, str, int]] = {}
-
-
-def _server(base: Any) -> tuple[str, int]:
-    """(host, port) of a client's base URL, cached per URL object (its properties re-parse)."""
-    hit = _SERVERS.get(id(base))
-    if hit is not None and hit[0] is base:
-        return hit[1], hit[2]
-    host, port = base.host, base.port or (443 if base.scheme == "https" else 80)
-    if len(_SERVERS) > 1024:  # clients come and go; keep the cache bounded
-        _SERVERS.clear()
-    _SERVERS[id(base)] = (base, host, port)
-    return host, port
 
 
 def _begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
@@ -83,7 +66,7 @@ def _begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call
             and "stream_options" not in body:
         body = {**body, "stream_options": {"include_usage": True}}
         options.json_data = body
-    host, port = _server(instance.base_url)
+    host, port = server_of(instance.base_url)
     attrs = request_attributes(api, op, body, _provider(instance, state), host, port)
     return Call(state, api, op, body, attrs, streamed)
 
@@ -98,82 +81,36 @@ def _begin_get(instance: Any, state: state_mod.State, url: str, kwargs: dict[str
     if endpoint is None or kwargs.get("stream"):
         return None
     api, op = endpoint
-    host, port = _server(instance.base_url)
+    host, port = server_of(instance.base_url)
     attrs = request_attributes(api, op, {}, _provider(instance, state), host, port)
     return Call(state, api, op, {}, attrs, False)
 
 
-def _safe_begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
-    try:
-        return _begin(instance, args, kwargs)
-    except Exception as exc:  # noqa: BLE001 - never break the app's call
-        state = _STATE
-        if state is not None:
-            state.instruments.internal_error("begin", exc)
-        return None
-
-
-def _sync_request(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    call = _safe_begin(instance, args, kwargs)
-    if call is None:
-        return wrapped(*args, **kwargs)
-    try:
-        result = wrapped(*args, **kwargs)
-    except BaseException as exc:
-        call.finish_error(exc)
-        raise
-    finally:
-        call.detach()
-    try:
-        return wrap_result(call, result, is_async=False)
-    except Exception as exc:  # noqa: BLE001
-        call.state.instruments.internal_error("wrap_result", exc)
-        return result
-
-
-async def _async_request(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    call = _safe_begin(instance, args, kwargs)
-    if call is None:
-        return await wrapped(*args, **kwargs)
-    try:
-        result = await wrapped(*args, **kwargs)
-    except BaseException as exc:
-        call.finish_error(exc)
-        raise
-    finally:
-        call.detach()
-    try:
-        return wrap_result(call, result, is_async=True)
-    except Exception as exc:  # noqa: BLE001
-        call.state.instruments.internal_error("wrap_result", exc)
-        return result
+_sync_request = sync_wrapper(_begin, finish_sdk_result, lambda: _STATE)
+_async_request = async_wrapper(_begin, finish_sdk_result, lambda: _STATE)
 
 
 def instrument(state: state_mod.State) -> bool:
     """Patch the openai client classes (idempotent). Returns False when openai is not installed."""
     global _STATE
     _STATE = state
-    if _PATCHED:
+    if _PATCHES:
         return True
     try:
         from openai import _base_client
     except ImportError:
         return False
-    for cls, wrapper in ((_base_client.SyncAPIClient, _sync_request), (_base_client.AsyncAPIClient, _async_request)):
-        original = cls.__dict__["request"]
-        wrapt.wrap_function_wrapper(cls, "request", wrapper)
-        _PATCHED.append((cls, "request", original))
+    _PATCHES.wrap(_base_client.SyncAPIClient, "request", _sync_request)
+    _PATCHES.wrap(_base_client.AsyncAPIClient, "request", _async_request)
     return True
 
 
 def uninstrument() -> None:
     """Restore the exact original methods."""
     global _STATE
-    while _PATCHED:
-        cls, attr, original = _PATCHED.pop()
-        setattr(cls, attr, original)
+    _PATCHES.restore()
     _STATE = None
 
 
 def is_instrumented() -> bool:
-    return bool(_PATCHED)
+    return bool(_PATCHES)
