@@ -32,3 +32,14 @@ def test_the_code_does_not_narrate_its_history():
 
 def test_the_package_ships_its_type_information():
     assert (ROOT / "llmwatch" / "py.typed").is_file()
+
+
+def test_the_readme_layout_table_names_every_package_and_top_level_module():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## Repository layout"):]
+    table = table[: table.find("\n## ", 10)] if "\n## " in table[10:] else table
+    package = ROOT / "llmwatch"
+    parts = [p.name for p in package.iterdir()
+             if (p.is_dir() and (p / "__init__.py").exists()) or (p.suffix == ".py" and p.name != "__init__.py")]
+    missing = [name for name in sorted(parts) if name.removesuffix(".py") not in table]
+    assert not missing, f"README 'Repository layout' does not mention: {missing}"
