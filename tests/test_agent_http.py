@@ -251,3 +251,19 @@ def test_sigterm_drains_an_in_flight_request_then_exits_0(tmp_path):
     assert status == 200 and "hw_gpu_utilization_ratio" in text and "llmwatch_gpu_available 1.0" in text
     assert rc == 0, a.log()
     assert "SIGTERM received, draining" in a.log() and "stopped" in a.log()
+
+
+def test_readyz_says_which_scorers_cannot_run_and_why(tmp_path, monkeypatch):
+    """Toxicity without weights is reported, not silently skipped; the injection line names its stage."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "empty-data"))  # no fetched Detoxify weights here
+    url = f"sqlite:///{tmp_path / 'calls.db'}"
+    write(url, [make_record()], tmp_path)
+    agent = AgentProcess(tmp_path, url, scorers=["toxicity", "injection"])
+    try:
+        status, body, _ = agent.get("/readyz", token=None)
+        scorers = body["checks"]["scorers"]
+        assert status == 200 and scorers.startswith("running")
+        assert "toxicity: no weights (run `llmwatch models fetch detoxify original`)" in scorers
+        assert "injection: rules" in scorers  # "rules+learned", or "rules only (...)" without the extra
+    finally:
+        agent.terminate()
