@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -17,9 +18,13 @@ def test_demo_runs_against_the_simulator_and_shows_spans_metrics_and_stored_call
     text = out.stdout
     calls = int(re.search(r"calls made by the app\s+(\d+)", text).group(1))
     spans = int(re.search(r"LLM call spans\s+(\d+)", text).group(1))
-    assert calls == spans == 9 + 8, "one span per call the app made"
+    # 9 workload calls + 8 showcase calls, and the mixed workload: two Anthropic calls and one
+    # (unpriced, local) Ollama call when those SDKs are installed, as the demo's extras install them.
+    claude, local = (importlib.util.find_spec(m) is not None for m in ("anthropic", "ollama"))
+    assert calls == spans == 9 + 8 + 2 * claude + local, "one span per call the app made"
+    assert ("anthropic: chat claude-haiku-4-5" in text) == claude and ("ollama: chat llama3.2" in text) == local
     assert "gen_ai_client_operation_duration_seconds_count{" in text
-    assert "calls with unknown price: 1" in text
+    assert f"calls with unknown price: {1 + local}" in text
     assert "llmwatch logs --url" in text and "Ignore all previous instructions" in text
     assert "jane.doe@example.com" not in text, "PII is redacted before it is stored or shown"
 
