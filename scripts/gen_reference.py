@@ -285,6 +285,18 @@ def _config_section() -> list[str]:
             *_table(["Option", "Environment", "Default", "Description"], rows), ""]
 
 
+def _agent_config_section() -> list[str]:
+    from llmwatch.daemon.config import AgentConfig
+
+    rows = [[f"`{f.name}`", ", ".join(f"`{e}`" for e in f.metadata["env"]), _default(f.default),
+             f.metadata["doc"]] for f in AgentConfig.options()]
+    return ["## Agent configuration", "",
+            "Options of `llmwatch agent` (keys of its `--config` TOML file); precedence is environment "
+            "variable > file > default. Declared through the same mechanism as the SDK's options "
+            "(`llmwatch/options.py`) and validated at start.", "",
+            *_table(["Key", "Environment", "Default", "Description"], rows), ""]
+
+
 def render() -> str:
     lines = [
         "# llmwatch reference",
@@ -306,6 +318,7 @@ def render() -> str:
                             "Keys `names.py` reserves that no code path sets yet."),
         *_metric_section(),
         *_config_section(),
+        *_agent_config_section(),
     ]
     return "\n".join(lines)
 

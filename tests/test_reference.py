@@ -57,3 +57,14 @@ def test_every_metric_and_option_appears(gen):
         assert f"`{spec.prom_name}`" in text and f"`{spec.otel_name}`" in text
     for field in Config.options():
         assert f"`{field.name}`" in text and field.metadata["doc"] in text
+
+
+def test_every_agent_option_appears_with_its_environment_variable(gen):
+    from llmwatch.daemon.config import AgentConfig
+
+    text = gen.render()
+    agent = text[text.index("## Agent configuration"):]
+    for field in AgentConfig.options():
+        assert f"`{field.name}`" in agent and field.metadata["doc"] in agent
+        for env in field.metadata["env"]:
+            assert f"`{env}`" in agent
