@@ -67,6 +67,11 @@ class Config:
     stream_include_usage: bool = option(False, "LLMWATCH_STREAM_INCLUDE_USAGE", boolean,
                                       "Inject stream_options.include_usage=true into streaming chat calls "
                                       "that did not set it (changes the stream the app sees: one extra chunk).")
+    sdk_spans: bool = option(False, "LLMWATCH_SDK_SPANS", boolean,
+                             "Let provider SDKs that trace themselves (anthropic 1.x+) also emit their own span for "
+                             "each call llmwatch observes. Off by default: both spans carry the call's gen_ai.usage, "
+                             "so span-based cost views would count it twice, and the SDK's span work costs the "
+                             "caller's thread ~45 µs per call.")
     estimate_tokens: bool = option(True, "LLMWATCH_ESTIMATE_TOKENS", boolean,
                                  "Estimate tokens with tiktoken (off the caller's thread) when the provider "
                                  "reports no usage; estimates are flagged and counted separately.")

@@ -408,9 +408,24 @@ def test_provider_name_is_the_one_the_client_class_declares(observe, sim):
     assert only_record(o).provider == "aws.bedrock"
 
 
-def test_the_sdks_own_call_span_nests_beneath_the_llmwatch_span(observe, sim):
-    """anthropic SDKs with built-in tracing start their own span inside ``request``; it is a child."""
+def test_the_sdks_own_call_span_is_off_by_default_so_usage_is_not_on_two_spans(observe, sim):
+    """anthropic SDKs with built-in tracing start their own GenAI span inside ``request``; while
+    llmwatch observes the call that second span (with the same usage) is off unless sdk_spans=True."""
     o = observe()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(o.exporter))
+    try:
+        traced = anthropic.Anthropic(base_url=sim.url, api_key="k", max_retries=0,
+                                     open_telemetry={"tracer_provider": provider})
+    except TypeError:
+        pytest.skip("this anthropic SDK has no built-in tracing")
+    traced.messages.create(model=MODEL, max_tokens=10, messages=USER)
+    assert len(o.spans()) == 1 and only(o.spans()).attributes[n.GEN_AI_USAGE_INPUT_TOKENS]
+
+
+def test_with_sdk_spans_the_sdks_own_call_span_nests_beneath_the_llmwatch_span(observe, sim):
+    """sdk_spans=True keeps the SDK's own span; it is a child of llmwatch's."""
+    o = observe(sdk_spans=True)
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(o.exporter))
     try:

@@ -148,6 +148,12 @@ class Patches:
         wrapt.wrap_function_wrapper(cls, attr, wrapper)
         self._originals.append((cls, attr, original))
 
+    def replace(self, cls: Any, attr: str, value: Any) -> None:
+        """Set ``cls.attr`` (defined on ``cls`` itself) to ``value`` until :meth:`restore`."""
+        original = cls.__dict__[attr]
+        setattr(cls, attr, value)
+        self._originals.append((cls, attr, original))
+
     def restore(self) -> None:
         """Put the originals back, last wrapped first."""
         while self._originals:

@@ -279,7 +279,15 @@ def instrument(state: state_mod.State) -> bool:
         return False
     _PATCHES.wrap(_base_client.SyncAPIClient, "request", _sync_request)
     _PATCHES.wrap(_base_client.AsyncAPIClient, "request", _async_request)
+    if not state.config.sdk_spans and isinstance(_base_client.BaseClient.__dict__.get("_tracer"), property):
+        # anthropic 1.x+ traces itself: while llmwatch observes its calls, the SDK's second GenAI
+        # span (same usage, counted twice by span-based cost views) is off unless sdk_spans=True.
+        _PATCHES.replace(_base_client.BaseClient, "_tracer", property(_no_tracer))
     return True
+
+
+def _no_tracer(client: Any) -> None:
+    return None
 
 
 def uninstrument() -> None:
