@@ -172,32 +172,25 @@ class ResponseInfo:
             attrs.update(self.attrs)
 
     def read_chat_usage(self, usage: Any) -> None:
-        if usage is None:
-            return
-        if not hasattr(usage, "prompt_tokens"):
-            self.anomaly = f"usage is {usage!r}, not a usage object"[:200]
-            return
-        self.input_tokens = token_count(self, usage.prompt_tokens, "prompt_tokens")
-        self.output_tokens = token_count(self, getattr(usage, "completion_tokens", None), "completion_tokens")
-        details = getattr(usage, "prompt_tokens_details", None)
-        if details is not None:
-            self.cached_tokens = token_count(self, getattr(details, "cached_tokens", None), "cached_tokens")
-        details = getattr(usage, "completion_tokens_details", None)
-        if details is not None:
-            self.reasoning_tokens = token_count(self, getattr(details, "reasoning_tokens", None), "reasoning_tokens")
+        """Chat / legacy completions / embeddings usage (``prompt_tokens`` + ``completion_tokens``)."""
+        self._read_usage(usage, "prompt_tokens", "completion_tokens")
 
     def read_responses_usage(self, usage: Any) -> None:
+        """Responses API usage (``input_tokens`` + ``output_tokens``)."""
+        self._read_usage(usage, "input_tokens", "output_tokens")
+
+    def _read_usage(self, usage: Any, input_name: str, output_name: str) -> None:
         if usage is None:
             return
-        if not hasattr(usage, "input_tokens"):
+        if not hasattr(usage, input_name):
             self.anomaly = f"usage is {usage!r}, not a usage object"[:200]
             return
-        self.input_tokens = token_count(self, usage.input_tokens, "input_tokens")
-        self.output_tokens = token_count(self, getattr(usage, "output_tokens", None), "output_tokens")
-        details = getattr(usage, "input_tokens_details", None)
+        self.input_tokens = token_count(self, getattr(usage, input_name), input_name)
+        self.output_tokens = token_count(self, getattr(usage, output_name, None), output_name)
+        details = getattr(usage, f"{input_name}_details", None)
         if details is not None:
             self.cached_tokens = token_count(self, getattr(details, "cached_tokens", None), "cached_tokens")
-        details = getattr(usage, "output_tokens_details", None)
+        details = getattr(usage, f"{output_name}_details", None)
         if details is not None:
             self.reasoning_tokens = token_count(self, getattr(details, "reasoning_tokens", None), "reasoning_tokens")
 
@@ -265,12 +258,7 @@ def _read_fetched_response(info: ResponseInfo, response: Any) -> None:
 
 
 def _read_embeddings(info: ResponseInfo, response: Any) -> None:
-    usage = getattr(response, "usage", None)
-    if usage is not None:
-        if not hasattr(usage, "prompt_tokens"):
-            info.anomaly = f"usage is {usage!r}, not a usage object"[:200]
-        else:
-            info.input_tokens = token_count(info, usage.prompt_tokens, "prompt_tokens")
+    info.read_chat_usage(getattr(response, "usage", None))  # prompt_tokens only: no output to count
     data = response.data
     if data:
         emb = data[0].embedding

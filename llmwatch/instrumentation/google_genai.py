@@ -71,12 +71,18 @@ def _begin_for(api: str, streamed: bool) -> Begin:
 
 
 def _finish(call: Call, result: Any, is_async: bool) -> Any:
-    if not call.streamed:
-        call.finish_response(result)
+    try:
+        if not call.streamed:
+            call.finish_response(result)
+            return result
+        # Sync: a generator, whose request is sent on the first next() (errors surface there).
+        # Async: the request was sent; the result is the async generator of chunks.
+        return AsyncStreamProxy(result, call) if is_async else SyncStreamProxy(result, call)
+    except Exception as exc:  # noqa: BLE001 - the app gets the SDK's result untouched
+        call.state.instruments.internal_error("wrap_result", exc)
+        if not call.done:
+            call.finish_stream(abandoned=True)
         return result
-    # Sync: a generator, whose request is sent on the first next() (errors surface there).
-    # Async: the request was sent; the result is the async generator of chunks.
-    return AsyncStreamProxy(result, call) if is_async else SyncStreamProxy(result, call)
 
 
 _METHODS = (("_generate_content", _begin_for(GENERATE_API, False)),
