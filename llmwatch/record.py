@@ -88,6 +88,9 @@ class CallRecord:
     stream_text: str | None = None
     # Transient: perf_counter() stamps of each stream chunk (time per output chunk, off-thread).
     chunk_times: list[float] | None = None
+    # Transient: set when the call's messages were normalised and redacted once for the span and
+    # handed to the record; what was masked, (input kinds, output kinds), still to be counted.
+    messages_redacted: tuple[Any, Any] | None = None
 
     @property
     def duration(self) -> float:
@@ -110,7 +113,7 @@ class CallRecord:
         return out
 
 
-_TRANSIENT = frozenset({"raw_request", "raw_response", "chunk_times"})
+_TRANSIENT = frozenset({"raw_request", "raw_response", "chunk_times", "messages_redacted"})
 
 
 @runtime_checkable

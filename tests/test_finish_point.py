@@ -105,3 +105,22 @@ def test_a_provider_stream_without_usage_is_estimated_in_and_out_and_priced_as_g
         assert rec.cost_usd is None
     else:
         assert rec.cost_usd == expected and rec.cost_estimated
+
+
+def test_with_content_on_spans_the_messages_are_redacted_once_and_counted_once(observe, client):
+    """The span's content and the record's messages come from one normalise-and-redact pass: both
+    are masked, and the redaction counter counts the secret once, not once per path."""
+    import json
+
+    from llmwatch import names
+
+    o = observe(capture_content=True)
+    client.chat.completions.create(model="gpt-4o-mini", messages=[
+        {"role": "user", "content": "mail jane.doe@example.com about the refund"}])
+    o.flush()
+    (rec,) = o.records()
+    (span,) = o.spans()
+    assert "jane.doe" not in json.dumps(rec.input_messages) and "[REDACTED:email]" in json.dumps(rec.input_messages)
+    assert "jane.doe" not in span.attributes[names.GEN_AI_INPUT_MESSAGES]
+    assert rec.messages_redacted is None and rec.metadata.get("redacted") is True
+    assert o.value("llmwatch_redactions_total", llmwatch_redaction_kind="email") == 1

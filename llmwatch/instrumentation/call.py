@@ -42,13 +42,16 @@ class Call:
     __slots__ = ("state", "api", "op", "body", "attrs", "span", "token", "t0", "start", "done", "streamed",
                  "provider", "request_model", "ttfc", "chunk_times", "text", "tool_calls", "info",
                  "abandoned", "host", "port", "duration", "end_ns", "response", "error", "chunks", "context",
-                 "dialect")
+                 "dialect", "messages")
 
     def __init__(self, state: State, api: str, op: str, body: dict[str, Any], attrs: dict[str, Any],
                  streamed: bool) -> None:
         self.state = state
         self.api = api
         self.dialect = dialect_for(api)  # None for OpenAI's own APIs, read below and in extract/content
+        # (system, inputs, outputs, redaction counts or None): normalised (and redacted) once for
+        # the span, then handed to the record so the pipeline does neither again.
+        self.messages: tuple[Any, Any, Any, Any] | None = None
         self.op = op
         self.body = body
         self.attrs = attrs
@@ -368,8 +371,10 @@ class Call:
         else:
             outputs = None
         redactor = self.state.redactor
+        counts = None
         if redactor is not None:
-            system, inputs, outputs = redactor.messages(system), redactor.messages(inputs), redactor.messages(outputs)
+            system, inputs, outputs, counts = redactor.content(system, inputs, outputs)
+        self.messages = (system, inputs, outputs, counts)
         attrs.update(content.span_content_attributes(system, inputs, outputs, self.body.get("tools"),
                                                      self.state.config.content_max_length))
 
@@ -416,6 +421,9 @@ class Call:
         if state.capture_records:
             rec.raw_request = self.body
             rec.raw_response = response
+            if self.messages is not None:  # normalised (and redacted) for the span already
+                rec.system_instructions, rec.input_messages, rec.output_messages, rec.messages_redacted = self.messages
+                self.messages = None
         return rec
 
 

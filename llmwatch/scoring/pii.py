@@ -225,12 +225,21 @@ class Redactor:
 
     def record(self, record: Any, count: Callable[[str, str, int], None] | None = None) -> None:
         """Redact a :class:`~llmwatch.record.CallRecord` in place (the pipeline runs this before any
-        sink sees the record); ``count(kind, direction, n)`` for each kind found."""
+        sink sees the record); ``count(kind, direction, n)`` for each kind found.
+
+        A record whose messages were already redacted for the span (``messages_redacted`` holds what
+        that found) keeps them as they are; its other fields are redacted here."""
         inp: collections.Counter[str] = collections.Counter()
         out: collections.Counter[str] = collections.Counter()
-        record.system_instructions = self.value(record.system_instructions, inp)
-        record.input_messages = self.value(record.input_messages, inp)
-        record.output_messages = self.value(record.output_messages, out)
+        done = getattr(record, "messages_redacted", None)
+        if done is not None:
+            inp.update(done[0])
+            out.update(done[1])
+            record.messages_redacted = None
+        else:
+            record.system_instructions = self.value(record.system_instructions, inp)
+            record.input_messages = self.value(record.input_messages, inp)
+            record.output_messages = self.value(record.output_messages, out)
         if record.stream_text:
             record.stream_text = self.value(record.stream_text, out)
         if record.request_params:

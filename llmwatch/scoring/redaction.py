@@ -13,6 +13,7 @@ each place content leaves the process:
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 from collections.abc import Callable
 from typing import Any
@@ -43,6 +44,14 @@ class Redaction:
 
     def messages(self, messages: Any) -> Any:
         return self.redactor.messages(messages)
+
+    def content(self, system: Any, inputs: Any, outputs: Any) -> tuple[Any, Any, Any, tuple[Any, Any]]:
+        """A call's messages redacted once, for its span and its record alike, with what was
+        masked (input kinds, output kinds) for the record path to count."""
+        inp: collections.Counter[str] = collections.Counter()
+        out: collections.Counter[str] = collections.Counter()
+        value = self.redactor.value
+        return value(system, inp), value(inputs, inp), value(outputs, out), (inp, out)
 
     # pipeline processor
     def __call__(self, record: CallRecord) -> None:
