@@ -873,6 +873,9 @@ class _Handler(BaseHTTPRequestHandler):
             raise ApiError(429, headers=retry)
         if r_error < config.error_rate:
             raise ApiError(500 if r_error < config.error_rate / 2 else 503)
+        shape = (headers.get("x-sim-shape") or "").strip().lower()
+        if shape and shape not in _ODD_SHAPES:
+            raise ApiError(400, f"x-sim-shape {shape!r}: expected one of {', '.join(_ODD_SHAPES)}")
         req = _Request(self.server, route.replace("/", "."), deployment, headers, raw, attempt)
         return req
 
@@ -1144,6 +1147,9 @@ def _run(args: Any) -> int:
     return 0
 
 
+_ODD_SHAPES = ("wrong-types", "text-usage")
+
+
 def _odd_shape(body: dict[str, Any], shape: str) -> dict[str, Any]:
     """A valid-JSON body of the wrong shape (see ``x-sim-shape``): ids and model kept, as such servers do."""
     if shape == "wrong-types":
@@ -1153,4 +1159,4 @@ def _odd_shape(body: dict[str, Any], shape: str) -> dict[str, Any]:
         usage = dict(body.get("usage") or {})
         usage["prompt_tokens"], usage["completion_tokens"] = "ten", "twelve"
         return {**body, "usage": usage}
-    return body  # unknown shape: the normal body
+    return body  # not reached: _prepare refuses other shapes
