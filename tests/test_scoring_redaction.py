@@ -105,3 +105,21 @@ def test_redactions_are_counted_by_kind_and_direction(observe, client):
         {"role": "user", "content": "mail a@b.io and c@d.io, key sk-abcdefghijklmnopqrstuvwx"}])
     assert obs.value("llmwatch_redactions_total", llmwatch_redaction_kind="email", llmwatch_direction="input") == 2
     assert obs.value("llmwatch_redactions_total", llmwatch_redaction_kind="api_key", llmwatch_direction="input") == 1
+
+
+def test_a_redactor_that_fails_keeps_the_record_for_the_store_but_not_its_content():
+    """Fail closed, lose nothing: the call is still stored (counted and findable), its text is not."""
+    import dataclasses
+
+    from llmwatch.record import CallRecord
+    from llmwatch.scoring.redaction import Redaction
+
+    class Broken(Redactor):
+        def record(self, record, count=None):  # noqa: ANN001
+            raise RuntimeError("regex engine on fire")
+
+    rec = CallRecord(operation="chat", provider="openai", request_model="m", start_time=0.0, end_time=1.0)
+    rec.input_messages = [{"role": "user", "parts": [{"type": "text", "content": "key sk-abcdefghijklmnopqrstuv"}]}]
+    stored = Redaction(Broken()).for_store(dataclasses.replace(rec))
+    assert stored.input_messages is None and stored.metadata == {"redaction_failed": True}
+    assert stored.record_id == rec.record_id

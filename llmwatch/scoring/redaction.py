@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ from llmwatch.record import CallRecord
 from llmwatch.scoring.pii import Redactor
 
 Count = Callable[[str, str, int], None]
+logger = logging.getLogger("llmwatch")
 
 
 class Redaction:
@@ -70,9 +72,10 @@ class Redaction:
         copy = dataclasses.replace(record, metadata=dict(record.metadata))
         try:
             self.redactor.record(copy, self._count)
-        except Exception:
+        except Exception:  # noqa: BLE001 - keep the call, without the content that could not be masked
+            logger.warning("llmwatch: redaction failed; record %s stored without its content",
+                           getattr(record, "record_id", "?"), exc_info=True)
             _drop_content(copy)
-            raise
         return copy
 
 
