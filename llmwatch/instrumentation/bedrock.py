@@ -36,7 +36,7 @@ from llmwatch import names as n
 from llmwatch.instrumentation import state as state_mod
 from llmwatch.instrumentation.adapter import Patches, server_of_text, sync_wrapper
 from llmwatch.instrumentation.bedrock_invoke_wire import INVOKE_MODEL, INVOKE_MODEL_EMBEDDINGS, InvokeModelResult
-from llmwatch.instrumentation.bedrock_wire import CONVERSE, tool_definitions
+from llmwatch.instrumentation.bedrock_wire import CONVERSE
 from llmwatch.instrumentation.call import Call
 from llmwatch.instrumentation.dialect import Dialect
 from llmwatch.instrumentation.streams import SyncStreamProxy
@@ -73,13 +73,8 @@ def _begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call
     op = n.OP_CHAT
     if dialect is INVOKE_MODEL and isinstance(model, str) and "embed" in model.lower():
         dialect, op = INVOKE_MODEL_EMBEDDINGS, n.OP_EMBEDDINGS
-    if streamed or (dialect is CONVERSE and state.capture_content and params.get("toolConfig")):
-        # A shallow copy the core reads: ``stream`` and, for span content, ``tools`` (semconv's shape).
-        params = dict(params, stream=True) if streamed else dict(params)
-        if dialect is CONVERSE and state.capture_content:
-            tools = tool_definitions(params.get("toolConfig"))
-            if tools:
-                params["tools"] = tools
+    if streamed:  # a shallow copy the core reads ``stream`` from
+        params = dict(params, stream=True)
     attrs = _start_attributes(instance, state, op, model)
     return Call(state, dialect.api, op, params, attrs, streamed)
 

@@ -190,6 +190,9 @@ class ConverseDialect(Dialect):
 
     api = "aws.bedrock.converse"
 
+    def tool_definitions(self, body: dict[str, Any]) -> Any:
+        return tool_definitions(body.get("toolConfig")) or None
+
     def param_attributes(self, body: dict[str, Any]) -> dict[str, Any]:
         return param_attributes(self.record_params(body), body)
 

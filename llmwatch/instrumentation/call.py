@@ -375,7 +375,8 @@ class Call:
         if redactor is not None:
             system, inputs, outputs, counts = redactor.content(system, inputs, outputs)
         self.messages = (system, inputs, outputs, counts)
-        attrs.update(content.span_content_attributes(system, inputs, outputs, self.body.get("tools"),
+        tools = self.dialect.tool_definitions(self.body) if self.dialect is not None else self.body.get("tools")
+        attrs.update(content.span_content_attributes(system, inputs, outputs, tools,
                                                      self.state.config.content_max_length))
 
     def _record(self, span: Any, info: ResponseInfo, duration: float, error: BaseException | None,

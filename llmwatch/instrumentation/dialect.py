@@ -66,6 +66,11 @@ class Dialect:
         """Output messages of a complete response (None where the API has none: embeddings)."""
         return None
 
+    def tool_definitions(self, body: dict[str, Any]) -> Any:
+        """The tools offered to the model, for ``gen_ai.tool.definitions`` (worker, content on only).
+        The default reads an OpenAI-style ``tools`` list from the body."""
+        return body.get("tools")
+
 
 # api -> "module:attribute" of its Dialect instance. Imported on first use.
 DIALECTS: dict[str, str] = {

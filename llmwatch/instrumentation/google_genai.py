@@ -26,9 +26,7 @@ from llmwatch.instrumentation.extract import request_attributes
 from llmwatch.instrumentation.google_genai_wire import (
     EMBED_API,
     GENERATE_API,
-    field,
     model_name,
-    tool_definitions,
 )
 from llmwatch.instrumentation.streams import AsyncStreamProxy, SyncStreamProxy
 
@@ -59,9 +57,6 @@ def _begin_for(api: str, streamed: bool) -> Begin:
         body: dict[str, Any] = {"model": model_name(kwargs.get("model")), "contents": contents, "config": config}
         if streamed:
             body["stream"] = True
-        tools = field(config, "tools") if api == GENERATE_API else None
-        if tools and state.capture_content:
-            body["tools"] = tool_definitions(tools)
         client = instance._api_client
         provider = state.provider_override or (n.PROVIDER_GCP_VERTEX_AI if client.vertexai else n.PROVIDER_GCP_GEN_AI)
         host, port = _server(client)

@@ -191,6 +191,10 @@ class GenerateContent(Dialect):
 
     api = GENERATE_API
 
+    def tool_definitions(self, body: dict[str, Any]) -> Any:
+        tools = field(body.get("config"), "tools")
+        return tool_definitions(tools) if tools else None
+
     def param_attributes(self, body: dict[str, Any]) -> dict[str, Any]:
         config = body.get("config")
         attrs: dict[str, Any] = {}
