@@ -23,7 +23,6 @@ from llmwatch.options import (
     from_environment,
     int_range,
     option,
-    optional_duration,
     optional_path,
     optional_port,
     optional_string,
@@ -31,6 +30,7 @@ from llmwatch.options import (
     ratio,
     regex_patterns,
     resolve,
+    retention,
     scorer_names,
     semconv_opt_in,
     string,
@@ -128,10 +128,11 @@ class Config:
         1 << 30, "LLMWATCH_STORE_SPOOL_MAX_BYTES", byte_size(1024, 1 << 44),
         "Bound on the disk spool (bytes, or 512MB / 1GiB); beyond it the oldest spooled batches are dropped "
         "and counted.")
-    store_retention: float | None = option(
-        30 * 86400.0, "LLMWATCH_STORE_RETENTION", optional_duration,
-        "Delete stored calls older than this (30d by default, so the log never grows without bound; "
-        "e.g. 90d, or none to keep everything).")
+    store_retention: float | str | None = option(
+        "auto", "LLMWATCH_STORE_RETENTION", retention,
+        "Delete stored calls older than this: auto (the default) keeps the embedded SQLite log to 30 days, "
+        "so it never grows without bound, and deletes nothing from a server database (PostgreSQL: its "
+        "operators own retention); or a duration such as 90d, or none to keep everything.")
     store_capture_content: bool = option(True, "LLMWATCH_STORE_CAPTURE_CONTENT", boolean,
                                        "Keep prompts and completions in the prompt log.")
     gpu: bool = option(False, "LLMWATCH_GPU", boolean,

@@ -311,6 +311,21 @@ def optional_duration(v: Any) -> float | None:
         raise ValueError(f"{DURATION_FORM}, or none/off to keep everything") from None
 
 
+#: The embedded (SQLite) prompt log's default retention: 30 days.
+EMBEDDED_RETENTION = 30 * 86400.0
+
+
+def retention(v: Any) -> float | str | None:
+    """``auto`` (30 days for the embedded SQLite log, nothing deleted in a server database such as
+    PostgreSQL, whose retention its operators own), a :func:`duration`, or none/off."""
+    if isinstance(v, str) and v.strip().lower() == "auto":
+        return "auto"
+    try:
+        return optional_duration(v)
+    except ValueError:
+        raise ValueError(f"auto, {DURATION_FORM}, or none/off to keep everything") from None
+
+
 SIZE_FORM = ("a size in bytes, optionally with a unit: 1048576, 512MB, 1GiB"
              " (KB/MB/GB are powers of 1000, KiB/MiB/GiB of 1024)")
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?\s*", re.IGNORECASE)

@@ -42,9 +42,22 @@ def test_store_sizes_take_units_and_the_store_uses_them(tmp_path):
         sink.close()
 
 
-def test_the_embedded_log_has_a_retention_by_default_and_none_keeps_everything():
-    assert Config.resolve({}, environ={}).store_retention == 30 * 86400
+def test_the_embedded_log_has_a_retention_by_default_a_server_database_none_and_none_keeps_everything(tmp_path):
+    """30 days for the embedded SQLite log; a PostgreSQL log is its operators' to prune (nothing deleted)."""
+    from prometheus_client import CollectorRegistry
+
+    from llmwatch.store import open_sink
+
+    assert Config.resolve({}, environ={}).store_retention == "auto"
     assert Config.resolve({"store_retention": "none"}, environ={}).store_retention is None
+    for url, expected in ((f"sqlite:///{tmp_path / 'c.db'}", 30 * 86400),
+                          ("postgresql+psycopg://postgres@127.0.0.1:1/none", None)):
+        config = Config.resolve({"store_url": url, "store_spool_dir": str(tmp_path / "spool")}, environ={})
+        sink = open_sink(config, registry=CollectorRegistry())
+        try:
+            assert sink.retention == expected, url
+        finally:
+            sink.close(timeout=0.5)
 
 
 def test_redaction_is_on_by_default_and_off_only_when_asked():

@@ -51,7 +51,8 @@ def open_sink(config: Any = None, registry: Any = None, *, url: str | None = Non
     masks records that reach the store without passing the SDK's pipeline (which redacts them first).
     """
     from llmwatch.config import Config
-    from llmwatch.options import optional_duration
+    from llmwatch.options import EMBEDDED_RETENTION
+    from llmwatch.options import retention as parse_retention
     from llmwatch.store.metrics import store_metrics
     from llmwatch.store.spool import Spool
 
@@ -60,14 +61,15 @@ def open_sink(config: Any = None, registry: Any = None, *, url: str | None = Non
     resolved = resolve_url(url or config.store_url)
     spool_dir = spool_dir or config.store_spool_dir or default_spool_dir(resolved)
     max_bytes = int(spool_max_bytes or config.store_spool_max_bytes)
+    try:  # seconds, "90d", "none" to keep everything, or "auto"
+        chosen = parse_retention(config.store_retention if retention is None else retention)
+    except ValueError as exc:
+        raise ValueError(f"invalid retention {retention!r}: expected {exc}") from None
     keep: float | None
-    if retention is None:
-        keep = config.store_retention
-    else:  # seconds, "90d", or "none" to keep everything
-        try:
-            keep = optional_duration(retention)
-        except ValueError as exc:
-            raise ValueError(f"invalid retention {retention!r}: expected {exc}") from None
+    if isinstance(chosen, str):  # "auto": the embedded log is bounded, a server database is its operators'
+        keep = EMBEDDED_RETENTION if resolved.startswith("sqlite") else None
+    else:
+        keep = chosen
     if "batch_size" not in options:
         options["batch_size"] = max(BATCH_SIZE, int(config.batch_size))
     return StoreSink(resolved, store_metrics(registry), Spool(spool_dir, max_bytes=max_bytes),
