@@ -1,5 +1,9 @@
 """What differs between SQLite and PostgreSQL, chosen once per engine behind one small seam:
-full-text matching and latency percentiles. Query code never branches on the dialect."""
+full-text matching and latency percentiles. Query code never branches on the dialect.
+
+A search term with Chinese, Japanese or Korean characters goes to the gram index
+(:mod:`llmwatch.store.cjk`) and is then checked as a substring; other terms go to the stemmed
+word index."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from llmwatch.store import cjk
 from llmwatch.store.models import calls
 
 _TERM = re.compile(r'"([^"]*)"|(\S+)')
@@ -17,6 +22,22 @@ def text_terms(text: str) -> list[str]:
     """Words and "quoted phrases" in a search string (all must match)."""
     terms = [(m.group(1) if m.group(1) is not None else m.group(2)).strip() for m in _TERM.finditer(text)]
     return [t for t in terms if t]
+
+
+def split_terms(text: str) -> tuple[list[str], list[str]]:
+    """``(word_terms, cjk_terms)``: the terms for the stemmed word index and those for the gram index."""
+    words: list[str] = []
+    grams: list[str] = []
+    for term in text_terms(text):
+        (grams if cjk.has_cjk(term) else words).append(term)
+    return words, grams
+
+
+def _substring(term: str, postgres: bool = False) -> sa.ColumnElement[bool]:
+    """The term as a case-insensitive substring of the search text (SQLite's LIKE already ignores ASCII case)."""
+    pattern = cjk.like_pattern(term)
+    column = calls.c.search_text
+    return column.ilike(pattern, escape="\\") if postgres else column.like(pattern, escape="\\")
 
 
 def percentile(sorted_values: list[float], q: float) -> float | None:
@@ -37,14 +58,27 @@ class Backend(Protocol):
 
 
 class SQLiteBackend:
-    """FTS5 external-content table ``llmwatch_calls_fts`` (porter stemming); percentiles in Python."""
+    """FTS5 external-content tables: ``llmwatch_calls_fts`` (words, porter stemming) and
+    ``llmwatch_calls_grams`` (CJK unigrams and bigrams); percentiles in Python."""
 
     fts = sa.table("llmwatch_calls_fts", sa.column("rowid"))
+    grams = sa.table("llmwatch_calls_grams", sa.column("rowid"))
 
     def text_match(self, text: str) -> sa.ColumnElement[bool]:
-        query = " ".join('"' + t.replace('"', '""') + '"' for t in text_terms(text))
-        sub = sa.select(self.fts.c.rowid).where(sa.text("llmwatch_calls_fts MATCH :fts_q").bindparams(fts_q=query))
-        return calls.c.id.in_(sub)
+        words, cjk_terms = split_terms(text)
+        where: list[sa.ColumnElement[bool]] = []
+        if words:
+            query = " ".join('"' + t.replace('"', '""') + '"' for t in words)
+            sub = sa.select(self.fts.c.rowid).where(
+                sa.text("llmwatch_calls_fts MATCH :fts_q").bindparams(fts_q=query))
+            where.append(calls.c.id.in_(sub))
+        if cjk_terms:
+            need = dict.fromkeys(g for t in cjk_terms for g in cjk.term_grams(t))
+            sub = sa.select(self.grams.c.rowid).where(
+                sa.text("llmwatch_calls_grams MATCH :grams_q").bindparams(grams_q=" ".join(f'"{g}"' for g in need)))
+            where.append(calls.c.id.in_(sub))
+            where += [_substring(t) for t in cjk_terms]
+        return sa.and_(*where)
 
     def percentiles(self, conn: sa.Connection, key: Any, where: list[Any], qs: tuple[float, ...]
                     ) -> dict[Any, list[Any]]:
@@ -57,13 +91,26 @@ class SQLiteBackend:
 
 
 class PostgresBackend:
-    """Stored ``search_vector`` (``to_tsvector('english', search_text)``) with a GIN index;
-    ``percentile_cont`` for latency percentiles."""
+    """Stored ``search_vector`` (``to_tsvector('english', search_text)``) with a GIN index, and a
+    GIN index over ``string_to_array(search_grams, ' ')`` for CJK terms; ``percentile_cont`` for
+    latency percentiles."""
 
     def text_match(self, text: str) -> sa.ColumnElement[bool]:
-        vector: sa.ColumnClause[Any] = sa.literal_column("llmwatch_calls.search_vector")
-        query = " ".join('"' + t.replace('"', " ") + '"' if " " in t else t for t in text_terms(text))
-        return vector.op("@@")(sa.func.websearch_to_tsquery(sa.literal_column("'english'"), query))
+        from sqlalchemy.dialects.postgresql import ARRAY, array
+
+        words, cjk_terms = split_terms(text)
+        where: list[sa.ColumnElement[bool]] = []
+        if words:
+            vector: sa.ColumnClause[Any] = sa.literal_column("llmwatch_calls.search_vector")
+            query = " ".join('"' + t.replace('"', " ") + '"' if " " in t else t for t in words)
+            where.append(vector.op("@@")(sa.func.websearch_to_tsquery(sa.literal_column("'english'"), query)))
+        if cjk_terms:
+            need = list(dict.fromkeys(g for t in cjk_terms for g in cjk.term_grams(t)))
+            # the indexed expression, spelled exactly as the index has it (a literal, not a parameter)
+            indexed = sa.func.string_to_array(calls.c.search_grams, sa.literal_column("' '"))
+            where.append(indexed.op("@>")(sa.cast(array(need), ARRAY(sa.Text))))
+            where += [_substring(t, postgres=True) for t in cjk_terms]
+        return sa.and_(*where)
 
     def percentiles(self, conn: sa.Connection, key: Any, where: list[Any], qs: tuple[float, ...]
                     ) -> dict[Any, list[Any]]:

@@ -73,6 +73,8 @@ calls = sa.Table(
     sa.Column("metadata", JSONType),
     # Added by revision 0002: the plain text of instructions, prompt and output, for full-text search.
     sa.Column("search_text", sa.Text),
+    # Added by revision 0004: CJK unigrams and bigrams of search_text (llmwatch.store.cjk).
+    sa.Column("search_grams", sa.Text),
 )
 
 call_tags = sa.Table(
@@ -134,4 +136,5 @@ calls_hourly = sa.Table(
 )
 
 # Columns a client may select/sort/print, in output order (JSON objects use these names).
-CALL_COLUMNS: tuple[str, ...] = tuple(c.name for c in calls.columns if c.name not in ("id", "search_text"))
+CALL_COLUMNS: tuple[str, ...] = tuple(c.name for c in calls.columns
+                                      if c.name not in ("id", "search_text", "search_grams"))

@@ -27,7 +27,7 @@ SORT_KEYS = ("start_time", "duration", "cost_usd", "total_tokens", "input_tokens
              "time_to_first_chunk")
 _SCORE = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(>=|<=|>|<|=)\s*(-?\d+(?:\.\d+)?)\s*$")
 SCORE_FORM = "NAME>VALUE, NAME>=VALUE, NAME<VALUE, NAME<=VALUE or NAME=VALUE, e.g. toxicity>0.8"
-_READ_COLUMNS = [c for c in calls.columns if c.name != "search_text"]
+_READ_COLUMNS = [c for c in calls.columns if c.name not in ("search_text", "search_grams")]
 
 
 class QueryError(ValueError):
@@ -40,7 +40,8 @@ class Filters:
 
     Times accept what :func:`~llmwatch.store.timeparse.parse_time` does (``"1h"`` = an hour ago,
     ISO 8601, epoch seconds, datetimes). ``model`` matches the request model; ``*`` is a wildcard.
-    ``text``: words and "quoted phrases", all of which must appear (stemmed, case-insensitive).
+    ``text``: words and "quoted phrases", all of which must appear (stemmed, case-insensitive;
+    Chinese, Japanese and Korean terms match as substrings, see :mod:`llmwatch.store.cjk`).
     ``flagged``: True for any flag, or a label. ``scores``: ``["toxicity>0.8", ...]``.
     """
 

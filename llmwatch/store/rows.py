@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 from llmwatch.record import CallRecord, new_record_id
+from llmwatch.store.cjk import grams as cjk_grams
 
 _WS = re.compile(r"\s+")
 _UUID = re.compile(r"\b[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\b")
@@ -192,7 +193,7 @@ COLUMNS: tuple[str, ...] = (
     "reasoning_tokens", "total_tokens", "tokens_estimated", "cost_usd", "cost_estimated", "request_params",
     "system_instructions", "input_messages", "output_messages", "embedding_dimensions", "prompt_hash",
     "prompt_template", "prompt_template_version", "session_id", "conversation_id", "user_id", "tags",
-    "metadata", "search_text")
+    "metadata", "search_text", "search_grams")
 # Held as JSON text in a row tuple (encoded once, by the converter).
 JSON_COLUMNS = frozenset(("finish_reasons", "request_params", "system_instructions", "input_messages",
                           "output_messages", "tags", "metadata"))
@@ -229,7 +230,7 @@ def build_row(rec: CallRecord, capture_content: bool = True, mask_literals: bool
         rec.cost_usd, bool(rec.cost_estimated), enc(params) if params else None, si, im, om,
         rec.embedding_dimensions, phash, _t(rec.prompt_template, 200), _t(rec.prompt_template_version, 100),
         _t(rec.session_id, 200), _t(rec.conversation_id, 200), _t(rec.user_id, 200),
-        enc(list(tags)) if tags else None, enc(meta) if meta else None, text)
+        enc(list(tags)) if tags else None, enc(meta) if meta else None, text, cjk_grams(text))
 
 
 def tag_pairs(record_id: str, tags: Any) -> list[tuple[str, str]]:

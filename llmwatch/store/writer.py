@@ -31,6 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from llmwatch.store import hourly as rollup
+from llmwatch.store.cjk import grams as cjk_grams
 from llmwatch.store.models import calls
 from llmwatch.store.rows import COLUMNS, INDEX, JSON_COLUMNS, encode_json, tag_pairs
 
@@ -38,6 +39,8 @@ if COLUMNS != tuple(c.name for c in calls.columns if c.name != "id"):  # pragma:
     raise RuntimeError("llmwatch.store.rows.COLUMNS does not match the llmwatch_calls model")
 
 _TAGS_AT = INDEX["tags"]
+_TEXT_AT = INDEX["search_text"]
+_GRAMS_AT = INDEX["search_grams"]
 _JSON_AT = tuple(i for i, k in enumerate(COLUMNS) if k in JSON_COLUMNS)
 _COLS = ", ".join(f'"{k}"' for k in COLUMNS)
 _SQLITE_CALLS = (f"INSERT INTO llmwatch_calls ({_COLS}) VALUES ({', '.join('?' * len(COLUMNS))}) "
@@ -46,6 +49,8 @@ _SQLITE_TAGS = "INSERT INTO llmwatch_call_tags (record_id, tag) VALUES (?, ?) ON
 _SQLITE_NEW = "llmwatch_calls WHERE id > (SELECT max(id) FROM llmwatch_calls) - ?"
 _SQLITE_FTS = (f"INSERT INTO llmwatch_calls_fts(rowid, search_text) SELECT id, search_text FROM {_SQLITE_NEW} "
                "AND search_text IS NOT NULL")
+_SQLITE_GRAMS = (f"INSERT INTO llmwatch_calls_grams(rowid, search_grams) SELECT id, search_grams FROM {_SQLITE_NEW} "
+                 "AND search_grams IS NOT NULL")
 _SQLITE_ROLLUP_NEW = rollup.add_sql("sqlite", _SQLITE_NEW)
 _ROLLUP_UPSERT = {d: rollup.upsert_sql(d) for d in ("sqlite", "postgresql")}
 _PG_COPY_DIRECT = f"COPY llmwatch_calls ({_COLS}) FROM STDIN"
@@ -109,6 +114,8 @@ def from_spool_form(stored: dict[str, Any]) -> tuple[Any, ...]:
         for i in _JSON_AT:
             if values[i] is not None:
                 values[i] = encode_json(values[i])
+    if "search_grams" not in stored:  # spooled before the gram column existed
+        values[_GRAMS_AT] = cjk_grams(values[_TEXT_AT])
     return tuple(values)
 
 
@@ -133,6 +140,7 @@ def _sqlite(cursor: Any, batch: Batch) -> None:
     inserted = cursor.rowcount
     if inserted > 0:
         cursor.execute(_SQLITE_FTS, (inserted,))
+        cursor.execute(_SQLITE_GRAMS, (inserted,))
         if batch.rollup is not None and inserted == len(batch.rows):
             cursor.executemany(_ROLLUP_UPSERT["sqlite"], batch.rollup)
         else:  # some were already stored: roll up exactly the new ones
