@@ -3,12 +3,15 @@
     python bench/store_query.py [--sqlite-rows 1000000] [--pg-rows 10000000] [--runs 40]
 
 Rows span 30 days, 8 models, log-normal latencies, 25-word prompts from a 2,000-word vocabulary
-(plus "refund" in ~1% of rows). Data is generated inside each database (SQLite recursive CTE,
+(plus "refund" in ~1% of rows); every tenth row is instead written without spaces, Japanese/Chinese
+style: 25 words of 2-3 characters from a 2,000-word vocabulary over 560 Han and kana characters,
+with 返金 in a tenth of those (~1% of all rows, like "refund"). Data is generated inside each database (SQLite recursive CTE,
 PostgreSQL generate_series) with the migrated schema, then the same three queries run through
 ``llmwatch.logs`` alternately on both (A B A B), each with a fresh random window:
 
   filtered   time window (1 h) + model + min latency 2 s, newest 50
   full-text  --text refund within one day, newest 50
+  full-text CJK  --text 返金 (a two-character word, the gram index) within one day, newest 50
   stats      aggregate(by=model) over one day (count, error rate, p50/p95/p99, tokens, cost): whole hours
              from the hourly rollup, the two partial edge hours from the calls (--exact-stats: also
              time the exact path, which reads every call of the day)
@@ -29,9 +32,21 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from llmwatch import logs  # noqa: E402
-from llmwatch.store import db, rollup  # noqa: E402
+from llmwatch.store import cjk, db  # noqa: E402
+from llmwatch.store import hourly as rollup  # noqa: E402
 
 DAYS = 30
+# CJK text: characters spread over the Han block plus the hiragana, words of 2-3 of them
+CJK_CHARS = "".join(chr(0x4E00 + (i * 37) % 20000) for i in range(480)) + "".join(chr(c) for c in range(0x3041, 0x3091))
+CJK_WORDS = [CJK_CHARS[(k * 7) % len(CJK_CHARS)] + CJK_CHARS[(k * 13 + 1) % len(CJK_CHARS)]
+             + (CJK_CHARS[(k * 29 + 5) % len(CJK_CHARS)] if k % 3 == 0 else "") for k in range(2000)]
+
+
+def cjk_text(g: int) -> str:
+    text = "".join(CJK_WORDS[(g * 7919 + k * 104729) % 2000] for k in range(1, 26))
+    return text + "返金" if g % 100 == 3 else text
+
+
 MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "o3-mini", "o4-mini", "gpt-5", "gpt-5-mini")
 
 
@@ -46,6 +61,7 @@ def generate(engine: sa.Engine, n: int, t_end: float) -> None:
             for name, _ in idx:  # bulk load without secondary indexes, then rebuild them
                 c.exec_driver_sql(f'DROP INDEX "{name}"')
         models = "ARRAY[" + ",".join(f"'{m}'" for m in MODELS) + "]"
+        cjk_words = "ARRAY[" + ",".join(f"'{w}'" for w in CJK_WORDS) + "]"
         step = 1_000_000
         for lo in range(0, n, step):
             with engine.begin() as c:
@@ -53,18 +69,27 @@ def generate(engine: sa.Engine, n: int, t_end: float) -> None:
                 INSERT INTO llmwatch_calls (record_id, trace_id, span_id, start_time, end_time, duration, provider,
                   operation, request_model, response_model, status, error_type, streamed, input_tokens, output_tokens,
                   total_tokens, tokens_estimated, cost_usd, cost_estimated, prompt_hash, prompt_template,
-                  user_id, search_text)
+                  user_id, search_text, search_grams)
                 SELECT md5(g::text || 'r'), md5(g::text), substr(md5(g::text || 's'), 1, 16), t, t + d, d, 'openai', 'chat',
                   m, m, CASE WHEN g % 50 = 0 THEN 'error' ELSE 'ok' END,
                   CASE WHEN g % 50 = 0 THEN 'RateLimitError' END, false, 100 + g % 900, 10 + g % 400,
                   110 + g % 900 + g % 400, false, (g % 1000) / 100000.0, false, substr(md5((g % 5000)::text), 1, 32),
                   'tpl' || (g % 20), 'u' || (g % 1000),
+                  txt, grams
+                FROM (SELECT *, CASE WHEN g % 10 = 3 THEN (
+                        SELECT string_agg(x, ' ') FROM (SELECT DISTINCT substr(txt, i, w) x
+                          FROM generate_series(1, length(txt)) i, (VALUES (1), (2)) v(w)
+                          WHERE i + w - 1 <= length(txt)) q) END AS grams
+                FROM (SELECT *, CASE WHEN g % 10 = 3 THEN
+                  (SELECT string_agg(({cjk_words})[1 + (g * 7919 + k * 104729) % 2000], '') FROM generate_series(1, 25) k)
+                    || CASE WHEN g % 100 = 3 THEN '返金' ELSE '' END
+                  ELSE
                   (SELECT string_agg('w' || ((g * 7919 + k * 104729) % 2000), ' ') FROM generate_series(1, 25) k)
-                    || CASE WHEN g % 100 = 0 THEN ' refund' ELSE '' END
+                    || CASE WHEN g % 100 = 0 THEN ' refund' ELSE '' END END AS txt
                 FROM (SELECT g, {t_end} - {span} * ((g * 2654435761::bigint) % {n})::float8 / {n} AS t,
                              exp(ln(0.8) + 0.7 * sqrt(-2 * ln(random())) * cos(2 * pi() * random())) AS d,
                              ({models})[1 + g % {len(MODELS)}] AS m
-                      FROM generate_series({lo}::bigint, {min(lo + step, n) - 1}) g) s""".replace("%", "%%"))
+                      FROM generate_series({lo}::bigint, {min(lo + step, n) - 1}) g) s) s2) s3""".replace("%", "%%"))
             print(f"  postgresql: {min(lo + step, n):,} rows", flush=True)
         with engine.begin() as c:
             for _, ddl in idx:
@@ -82,21 +107,26 @@ def generate(engine: sa.Engine, n: int, t_end: float) -> None:
         t = t_end - span * ((g * 2654435761) % n) / n
         d = rnd.lognormvariate(-0.22, 0.7)
         m = MODELS[g % len(MODELS)]
-        text = " ".join(words_list[(g * 7919 + k * 104729) % 2000] for k in range(1, 26))
-        if g % 100 == 0:
-            text += " refund"
+        if g % 10 == 3:
+            text = cjk_text(g)
+        else:
+            text = " ".join(words_list[(g * 7919 + k * 104729) % 2000] for k in range(1, 26))
+            if g % 100 == 0:
+                text += " refund"
         err = g % 50 == 0
         batch.append((uuid.uuid4().hex, uuid.uuid4().hex, t, t + d, d, m, m, "error" if err else "ok",
                       "RateLimitError" if err else None, 100 + g % 900, 10 + g % 400, 110 + g % 900 + g % 400,
-                      (g % 1000) / 100000.0, f"tpl{g % 20}", f"u{g % 1000}", text))
+                      (g % 1000) / 100000.0, f"tpl{g % 20}", f"u{g % 1000}", text, cjk.grams(text)))
         if len(batch) == 50_000 or g == n - 1:
             cur.executemany(
                 "INSERT INTO llmwatch_calls (record_id, trace_id, start_time, end_time, duration, provider, operation, "
                 "request_model, response_model, status, error_type, streamed, input_tokens, output_tokens, "
-                "total_tokens, tokens_estimated, cost_usd, cost_estimated, prompt_template, user_id, search_text) "
-                "VALUES (?, ?, ?, ?, ?, 'openai', 'chat', ?, ?, ?, ?, 0, ?, ?, ?, 0, ?, 0, ?, ?, ?)", batch)
+                "total_tokens, tokens_estimated, cost_usd, cost_estimated, prompt_template, user_id, search_text, "
+                "search_grams) VALUES (?, ?, ?, ?, ?, 'openai', 'chat', ?, ?, ?, ?, 0, ?, ?, ?, 0, ?, 0, ?, ?, ?, ?)",
+                batch)
             batch = []
     cur.execute("INSERT INTO llmwatch_calls_fts(llmwatch_calls_fts) VALUES ('rebuild')")
+    cur.execute("INSERT INTO llmwatch_calls_grams(llmwatch_calls_grams) VALUES ('rebuild')")
     cur.execute(rollup.add_sql("sqlite", "llmwatch_calls"))
     cur.execute("ANALYZE")
     raw.commit()
@@ -137,6 +167,7 @@ def main() -> None:
             "filtered": lambda url, t: logs.query(url, since=t, until=t + 3600, model=rnd.choice(MODELS),
                                                   min_duration=2.0, limit=50),
             "full-text": lambda url, t: logs.query(url, since=t, until=t + 86400, text="refund", limit=50),
+            "full-text CJK": lambda url, t: logs.query(url, since=t, until=t + 86400, text="返金", limit=50),
             "stats (1 day)": lambda url, t: logs.aggregate(url, since=t, until=t + 86400, by="model"),
         }
         if args.exact_stats:
@@ -154,7 +185,7 @@ def main() -> None:
                     lat.setdefault((qname, label), []).append((time.perf_counter() - a) * 1000)
         print(f"\nquery latency, {args.runs} runs each (ms), SQLite {args.sqlite_rows:,} rows, "
               f"PostgreSQL {args.pg_rows:,} rows:")
-        print(f"  {'query':14} {'backend':10} {'p50':>8} {'p95':>8}")
+        print(f"  {'query':14} {'backend':10} {'p50':>8} {'p95':>8}")  # noqa: E501
         for (qname, label), v in lat.items():
             print(f"  {qname:14} {label:10} {pct(v, 0.5):8.1f} {pct(v, 0.95):8.1f}")
     finally:
