@@ -74,7 +74,7 @@ def _state(rt):
 
 
 def test_sampling_is_by_record_id_and_the_same_for_every_scorer():
-    ids = [f"{i:08x}" + "0" * 24 for i in range(0, 0xFFFFFFFF, 0x01000000)]
+    ids = ["0" * 24 + f"{i:08x}" for i in range(0, 0xFFFFFFFF, 0x01000000)]  # the random tail decides
     picked = [i for i in ids if sampled(i, 0.25)]
     assert len(picked) == 64 and picked == [i for i in ids if sampled(i, 0.25)]
     assert all(sampled(i, 1.0) for i in ids) and not any(sampled(i, 0.0) for i in ids)

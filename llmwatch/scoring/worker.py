@@ -27,11 +27,12 @@ logger = logging.getLogger("llmwatch")
 
 
 def sampled(record_id: str, rate: float) -> bool:
-    """Deterministic by record id, so every scorer (and a re-run) samples the same calls."""
+    """Deterministic by record id, so every scorer (and a re-run) samples the same calls. Reads the
+    id's last 8 hex digits: random in a uuid4 and a UUIDv7 alike (a v7's first digits are its time)."""
     if rate >= 1.0:
         return True
     try:
-        return int(record_id[:8], 16) / 0x1_0000_0000 < rate
+        return int(record_id[-8:], 16) / 0x1_0000_0000 < rate
     except ValueError:
         return False
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from llmwatch.options import DURATION_FORM
+from llmwatch.record import short_id
 from llmwatch.store.timeparse import parse_duration
 
 _FILTER_DESTS = ("since", "until", "model", "response_model", "provider", "operation", "status", "error_type",
@@ -258,7 +259,7 @@ def _show(args: argparse.Namespace) -> int:
     if d.trace:
         print(f"\n--- trace {c.trace_id}: {len(d.trace)} other call(s) ---")
         for t in d.trace:
-            print(f"{_iso(t.start_time)}  {t.record_id[:8]}  span {t.span_id}  parent {t.parent_span_id}  "
+            print(f"{_iso(t.start_time)}  {short_id(t.record_id)}  span {t.span_id}  parent {t.parent_span_id}  "
                   f"{t.operation} {t.request_model} {t.status} {t.duration:.3f}s")
     return 0
 

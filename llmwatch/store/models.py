@@ -1,8 +1,8 @@
 """The prompt-log schema: SQLAlchemy Core tables, the shape the Alembic migrations create.
 
 One row per call in ``llmwatch_calls``; tags, scores, flags and feedback live in their own tables
-keyed by the call's ``record_id`` (a uuid4 hex), so annotations can be written before or after a
-call is stored and replays stay idempotent.
+keyed by the call's ``record_id`` (32 hex digits: a UUIDv7, uuid4 for older calls), so annotations
+can be written before or after a call is stored and replays stay idempotent.
 
 Times are stored as Unix epoch seconds (double precision, UTC) so that the same comparisons and
 percentiles work on SQLite and PostgreSQL; the Python API and the CLI turn them into datetimes.

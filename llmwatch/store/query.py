@@ -245,20 +245,24 @@ def count(url: str | None = None, **filters: Any) -> int:
 
 
 def resolve_id(conn: sa.Connection, record_id: str) -> str:
-    """The full record id for ``record_id`` or a unique prefix of it (at least 6 hex digits)."""
+    """The full record id for ``record_id``, or for a unique short form of it: the last digits
+    that ``llmwatch logs`` prints (at least 6), or a prefix of at least 6 (what it printed for calls
+    stored before record ids were time-ordered)."""
     rid = (record_id or "").strip().lower()
     if not re.fullmatch(r"[0-9a-f]{6,32}", rid):
         raise QueryError(f"invalid call id {record_id!r}: expected the record id (32 hex digits) "
-                         "or a unique prefix of at least 6")
+                         "or a unique short id of at least 6 (its last digits, as `llmwatch logs` prints)")
+    col = calls.c.record_id
     if len(rid) == 32:
-        found = conn.execute(sa.select(calls.c.record_id).where(calls.c.record_id == rid)).scalars().all()
-    else:
-        found = conn.execute(sa.select(calls.c.record_id).where(calls.c.record_id.like(rid + "%"))
-                             .limit(2)).scalars().all()
+        found = conn.execute(sa.select(col).where(col == rid)).scalars().all()
+    else:  # the prefix through the record-id index; the suffix reads that index whole (an interactive lookup)
+        found = list(dict.fromkeys(
+            [*conn.execute(sa.select(col).where(col.like(rid + "%")).limit(2)).scalars(),
+             *conn.execute(sa.select(col).where(col.like("%" + rid)).limit(2)).scalars()]))
     if not found:
         raise LookupError(f"no call with id {record_id!r} in the prompt log")
     if len(found) > 1:
-        raise QueryError(f"call id prefix {record_id!r} is ambiguous: give more digits")
+        raise QueryError(f"call id {record_id!r} is ambiguous: give more digits")
     full: str = found[0]
     return full
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from llmwatch.record import short_id
 from llmwatch.store.records import StoredCall
 
 FORMATS = ("table", "json", "jsonl", "csv")
@@ -29,7 +30,7 @@ def _cells(c: StoredCall) -> list[str]:
     status = "ok" if c.status == "ok" else (c.error_type or c.status)
     cost = "?" if c.cost_usd is None else f"${c.cost_usd:.5f}"
     tokens = "" if c.total_tokens is None else f"{c.total_tokens}{'~' if c.tokens_estimated else ''}"
-    return [when, c.record_id[:8], c.model or "", status, f"{c.duration:.3f}s", tokens, cost, c.prompt_text]
+    return [when, short_id(c.record_id), c.model or "", status, f"{c.duration:.3f}s", tokens, cost, c.prompt_text]
 
 
 def _json_default(value: Any) -> Any:

@@ -12,7 +12,7 @@ ever counts rows this statement inserted:
   newest ids while the write lock is ours (SQLite gives INTEGER PRIMARY KEY max(id)+1), which is
   how the full-text index and, when some rows were duplicates, the rollup find exactly them.
 * PostgreSQL, fresh batches: ``COPY`` straight into the tables inside a savepoint (the fastest way
-  into PostgreSQL: no staging, no conflict handling). Fresh rows carry new uuid4 record ids, so a
+  into PostgreSQL: no staging, no conflict handling). Fresh rows carry new record ids, so a
   duplicate only arrives when a batch is written twice (its commit was lost in a connection
   failure); the unique index then fails the ``COPY``, the savepoint is rolled back, and the batch
   takes the replay path.
