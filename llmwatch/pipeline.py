@@ -170,6 +170,19 @@ class RecordPipeline:
                 return
 
     def _process(self, batch: list[CallRecord | Completable]) -> None:
+        with self._instruments.batch():  # counters summed over the batch, added once per series
+            ready = self._complete(batch)
+        if not ready:
+            return
+        self._instruments.processed(len(ready))
+        for sink in self._sinks:
+            try:
+                sink.write(ready)
+            except Exception as exc:  # noqa: BLE001
+                self._instruments.internal_error("sink", exc)
+                self._instruments.dropped("sink_error", len(ready))
+
+    def _complete(self, batch: list[CallRecord | Completable]) -> list[CallRecord]:
         ready: list[CallRecord] = []
         for item in batch:
             try:
@@ -182,15 +195,7 @@ class RecordPipeline:
             except Exception as exc:  # noqa: BLE001 - one bad record must not sink the batch
                 self._instruments.internal_error("record_prepare", exc)
                 self._instruments.dropped("prepare_error")
-        if not ready:
-            return
-        self._instruments.processed(len(ready))
-        for sink in self._sinks:
-            try:
-                sink.write(ready)
-            except Exception as exc:  # noqa: BLE001
-                self._instruments.internal_error("sink", exc)
-                self._instruments.dropped("sink_error", len(ready))
+        return ready
 
     def _prepare(self, record: CallRecord) -> None:
         if not record.record_id:

@@ -122,3 +122,22 @@ def test_with_content_on_spans_the_messages_are_redacted_once_and_counted_once(o
     assert "jane.doe" not in span.attributes[names.GEN_AI_INPUT_MESSAGES]
     assert rec.messages_redacted is None and rec.metadata.get("redacted") is True
     assert o.value("llmwatch_redactions_total", llmwatch_redaction_kind="email") == 1
+
+
+def test_counters_summed_over_a_batch_equal_the_per_call_totals():
+    from prometheus_client import CollectorRegistry
+
+    from llmwatch.metrics.instruments import Instruments
+
+    registry = CollectorRegistry()
+    ins = Instruments(registry=registry)
+    with ins.batch():
+        for _ in range(3):
+            ins.priced("openai", "m", "m", 0.25, False)
+            ins.priced("openai", "x", "x", None, False)
+        assert registry.get_sample_value(n.COST.prom_name, {"gen_ai_provider_name": "openai"}) is None
+    labels = {"gen_ai_provider_name": "openai", "gen_ai_request_model": "m", "gen_ai_response_model": "m",
+              "llmwatch_estimated": "false"}
+    assert registry.get_sample_value(n.COST.prom_name, labels) == 0.75
+    unknown = {"gen_ai_provider_name": "openai", "gen_ai_request_model": "x", "gen_ai_response_model": "x"}
+    assert registry.get_sample_value(n.UNKNOWN_PRICE_CALLS.prom_name, unknown) == 3

@@ -64,6 +64,13 @@ def test_user_patterns_are_applied_and_counted():
     assert r.text("ask EMP-123456 or bob@x.io")[0] == "ask [REDACTED:employee_id] or [REDACTED:email]"
 
 
+def test_a_user_pattern_applies_to_text_with_no_builtin_candidate():
+    # The built-ins' pre-filter (digits, "@", secret prefixes) must not skip a user's own rule.
+    r = Redactor([("codename", r"\bProject [A-Z][a-z]+\b")])
+    assert r.text("ship Project Falcon soon") == ("ship [REDACTED:codename] soon", {"codename": 1})
+    assert Redactor().text("plain prose, no candidates") == ("plain prose, no candidates", {})
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(secret=secrets, sep=separators)
 def test_a_planted_secret_reaches_no_sink(observe, client, tmp_path, secret, sep):

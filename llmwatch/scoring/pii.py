@@ -120,6 +120,12 @@ _GATES: dict[str, Gate] = {
 }
 
 
+# Every match of a built-in rule holds a digit, an "@", a secret's literal prefix, "secret", or (an
+# IPv6 address written in letters alone) hex:hex. A text with none of them cannot match, so it
+# skips the gates and the scan: most strings in a call's messages (roles, part types, prose
+# without numbers) are such texts, and one search in C is all they cost.
+_CANDIDATE = re.compile(r"[\d@]|eyJ|sk-|gh[pousr]_|xox[abposr]-|AKIA|ASIA|(?i:secret)|[0-9A-Fa-f]:[0-9A-Fa-f]").search
+
 #: Built-in kinds, in the order they are tried.
 KINDS: tuple[str, ...] = tuple(k for k, _, _ in _BUILTIN)
 
@@ -141,6 +147,8 @@ class Redactor:
         # compiled per set of rules left out.
         self._res: dict[frozenset[int], re.Pattern[str] | None] = {}
         self._gates = [(i, _GATES[k]) for i, k in enumerate(self.kinds) if i >= len(patterns)]
+        # User patterns can match anything: only the built-ins alone allow the pre-filter.
+        self._candidate = _CANDIDATE if builtin and not patterns else None
         self._without(frozenset())  # compile the full alternation now, not on the first call
 
     def _without(self, skip: frozenset[int]) -> re.Pattern[str] | None:
@@ -157,11 +165,16 @@ class Redactor:
     def text(self, text: str) -> tuple[str, collections.Counter[str]]:
         """``text`` with every match replaced, and the count per kind."""
         counts: collections.Counter[str] = collections.Counter()
-        if not text:
-            return text, counts
+        return self._text(text, counts), counts
+
+    def _text(self, text: str, counts: collections.Counter[str]) -> str:
+        """:meth:`text`, counting into ``counts``."""
+        candidate = self._candidate
+        if not text or (candidate is not None and candidate(text) is None):
+            return text
         run = max(map(len, _DIGIT_RUN.findall(text)), default=0)
         skip = frozenset(i for i, gate in self._gates if not gate(text, run))
-        return self._scan(text, 0, len(text), skip, counts, len(text))[0], counts
+        return self._scan(text, 0, len(text), skip, counts, len(text))[0]
 
     def _scan(self, text: str, pos: int, end: int, skip: frozenset[int], counts: collections.Counter[str],
               limit: int) -> tuple[str, int]:
@@ -205,10 +218,17 @@ class Redactor:
 
     def value(self, value: Any, counts: collections.Counter[str]) -> Any:
         """A copy of a JSON-like value (messages, parts, tool arguments) with every string redacted."""
+        cls = value.__class__  # the exact types first: this walks every string of every call
+        if cls is str:
+            return self._text(value, counts)
+        if cls is dict:
+            return {k: self.value(v, counts) for k, v in value.items()}
+        if cls is list:
+            return [self.value(v, counts) for v in value]
+        if value is None or cls is int or cls is float or cls is bool:
+            return value
         if isinstance(value, str):
-            out, c = self.text(value)
-            counts.update(c)
-            return out
+            return self._text(value, counts)
         if isinstance(value, list):
             return [self.value(v, counts) for v in value]
         if isinstance(value, tuple):
