@@ -86,10 +86,15 @@ class Config:
         "renamed attributes (gen_ai.usage.cache_creation.input_tokens) during a migration.")
     scorers: tuple[str, ...] = option((), "LLMWATCH_SCORERS", scorer_names,
         "Quality & safety scorers to run in-process, off the caller's thread: toxicity, moderation, injection, "
-        "pii, validation (comma-separated; empty: none; the agent can score instead).")
+        "pii, validation, embedding (prompt embeddings for similar/clusters) (comma-separated; empty: none; the "
+        "agent can score instead).")
     score_sample_rate: float = option(1.0, "LLMWATCH_SCORE_SAMPLE_RATE", ratio,
                                     "Share of calls the embedded scorers score (by record id, the same calls for "
                                     "every scorer).")
+    embedding_sample_rate: float = option(0.2, "LLMWATCH_EMBEDDING_SAMPLE_RATE", ratio,
+        "Share of calls the embedding scorer embeds (by record id); errored calls and calls another scorer "
+        "flagged are always embedded. 0.2: one CPU thread embeds ~25 prompts/s, so a fifth keeps up with "
+        "~100 calls/s and still gives every recurring kind of prompt many members.")
     score_queue_size: int = option(1000, "LLMWATCH_SCORE_QUEUE_SIZE", int_range(1, 1_000_000),
                                  "Bound on calls waiting for each scorer; beyond it they are dropped and counted.")
     score_batch_size: int = option(16, "LLMWATCH_SCORE_BATCH_SIZE", int_range(1, 4096),

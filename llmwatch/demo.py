@@ -6,7 +6,8 @@ output and a toxic reply) go to ``OPENAI_BASE_URL`` /
 ``OPENAI_API_KEY`` when both are set, else to the bundled simulator on 127.0.0.1. llmwatch serves
 ``/metrics`` while it runs, stores every call in the SQLite prompt log, and at the end prints the
 calls, spans, tokens, cost, latency percentiles and errors it saw, a few lines of ``/metrics``
-fetched over HTTP, and the latest stored calls through ``llmwatch logs``.
+fetched over HTTP, and the latest stored calls through ``llmwatch logs``, ending with the calls the
+injection scorer flagged, grouped by meaning (``logs clusters``).
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     # Toxicity runs when its weights are installed (`llmwatch models fetch detoxify original`, or
     # --toxicity-checkpoint); otherwise the summary says so instead of silently scoring nothing.
-    scorers = ["moderation", "injection", "validation", "toxicity"]
+    scorers = ["moderation", "injection", "validation", "toxicity", "embedding"]
     extra: dict[str, Any] = {}
     if args.toxicity_checkpoint:
         extra["toxicity_checkpoint"] = args.toxicity_checkpoint
@@ -274,7 +275,21 @@ def _show_store(store: str) -> None:
     print(f"\n==> llmwatch logs --url {store} query --injection --limit 3")
     cli_main(["logs", "--url", store, "query", "--injection", "--limit", "3"])
     _show_redacted(store)
+    _show_clusters(store, cli_main)
     sys.stdout.flush()
+
+
+def _show_clusters(store: str, cli_main: Any) -> None:
+    """The calls the injection scorer flagged, grouped by meaning, with their flags."""
+    from llmwatch.scoring import e5
+
+    if not e5.available():
+        print(f"\n==> (calls grouped by meaning: `llmwatch logs clusters`, needs {e5.INSTALL_HINT})")
+        return
+    print(f"\n==> llmwatch logs --url {store} clusters --since 1d --flagged-by injection   (the flagged calls, "
+          "grouped by meaning)")
+    sys.stdout.flush()
+    cli_main(["logs", "--url", store, "clusters", "--since", "1d", "--flagged-by", "injection"])
 
 
 def _show_redacted(store: str) -> None:

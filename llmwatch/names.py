@@ -106,7 +106,7 @@ PROVIDER_OLLAMA = "ollama"
 SEMCONV_GEN_AI_OPT_IN = ("gen_ai_latest_experimental", "gen_ai_latest_experimental/dup")
 
 # The quality & safety scorers, by the name options, the CLI and metrics use.
-SCORER_NAMES = ("toxicity", "moderation", "injection", "pii", "validation")
+SCORER_NAMES = ("toxicity", "moderation", "injection", "pii", "validation", "embedding")
 
 TOKEN_TYPE_INPUT = "input"
 TOKEN_TYPE_OUTPUT = "output"

@@ -187,9 +187,20 @@ class Agent:
         if self.gpu is not None:
             gpu = f"available: {self.gpu.reason}" if self.gpu.available else f"unavailable: {self.gpu.reason}"
         detail = {"checks": {"store": store, "gpu": gpu, "scorers": self.scorers_state,
-                             "retention": self.retention_state},
+                             "retention": self.retention_state, "similarity": self._similarity(store == "ok")},
                   "stopping": self.stop_event.is_set()}
         return store == "ok" and not self.stop_event.is_set(), detail
+
+    def _similarity(self, store_ok: bool) -> str:
+        """The nearest-neighbour path ``similar`` uses here ("usearch hnsw (N vectors)", "exact scan (N vectors)")."""
+        if not store_ok:
+            return "unknown (store not ready)"
+        try:
+            from llmwatch.store.similar import describe
+
+            return describe(self.store_url)
+        except Exception as exc:  # noqa: BLE001 - a status line, never a failed probe
+            return f"unknown ({type(exc).__name__})"
 
     # ------------------------------------------------------------------ stop
     def stop(self) -> bool:

@@ -234,13 +234,41 @@ def compare(url: str, p: Params, _args: dict[str, str], _max_page: int) -> Resul
     return 200, {"groups": [{**g, "answers": {m: c.to_json() for m, c in g["answers"].items()}} for g in groups]}
 
 
+def similar_calls(url: str, p: Params, args: dict[str, str], max_page: int) -> Result:
+    """Calls whose prompts mean the same as this call's (any language), most similar first."""
+    from llmwatch.store.similar import similar
+
+    p.check_known(set(FILTERS) | {"limit"})
+    filters = _filters(p)
+    _time_params_are_sane(filters)
+    found = similar(_record_id(args["id"]), url, limit=p.integer("limit", 10, 1, min(max_page, 1000)), **filters)
+    return 200, {"items": [m.to_json() for m in found], "path": found.path, "note": found.note}
+
+
+def list_clusters(url: str, p: Params, _args: dict[str, str], _max_page: int) -> Result:
+    """Calls grouped by meaning: size, error rate, cost, a representative prompt and flags per group."""
+    from llmwatch.store.clusters import clusters
+
+    p.check_known(set(FILTERS) | {"k", "sample"})
+    filters = _filters(p)
+    filters.setdefault("since", "7d")
+    _time_params_are_sane(filters)
+    k = p.integer("k", 0, 0, 1000)
+    report = clusters(url, k=k or None, sample=p.integer("sample", 5, 0, 100), **filters)
+    return 200, report.to_json()
+
+
 # (method, path pattern, handler, operation id, summary)
 ROUTES: list[tuple[str, str, Callable[..., Result], str, str]] = [
     ("GET", "/api/v1/calls", list_calls, "listCalls", "Calls matching the filters, newest first, cursor-paginated."),
     ("GET", "/api/v1/calls/{id}", get_call, "getCall", "One call in full, with annotations and its trace."),
+    ("GET", "/api/v1/calls/{id}/similar", similar_calls, "similarCalls",
+     "Calls whose prompts mean the same as this call's, in any language, most similar first."),
     ("GET", "/api/v1/traces/{trace_id}", get_trace, "getTrace", "Every call of a trace, as a tree."),
     ("GET", "/api/v1/stats", stats, "getStats", "Count, error rate, p50/p95/p99 latency, tokens, cost per group."),
     ("GET", "/api/v1/compare", compare, "compareModels", "What different models answered to the same prompt."),
+    ("GET", "/api/v1/clusters", list_clusters, "listClusters",
+     "Calls grouped by meaning: size, error rate, cost, a representative prompt and flags per group."),
 ]
 
 

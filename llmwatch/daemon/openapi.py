@@ -24,6 +24,10 @@ def _param(name: str, kind: str, doc: str) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "description": doc, "schema": schema}
 
 
+_ID_PARAM = {"name": "id", "in": "path", "required": True, "description": "Record id or unique prefix (6+ hex).",
+             "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{6,32}$"}}
+
+
 def _params(op: str) -> list[dict[str, Any]]:
     from llmwatch.store.analysis import GROUP_KEYS
     from llmwatch.store.query import SORT_KEYS
@@ -55,9 +59,19 @@ def _params(op: str) -> list[dict[str, Any]]:
             {"name": "limit", "in": "query", "required": False, "description": "Prompt groups.",
              "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 5}},
         ]
+    if op == "similarCalls":
+        return [_ID_PARAM] + filters + [
+            {"name": "limit", "in": "query", "required": False, "description": "Similar calls to return.",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10}}]
+    if op == "listClusters":
+        return filters + [
+            {"name": "k", "in": "query", "required": False,
+             "description": "Number of clusters (0 or absent: round(sqrt(calls / 2)), at most 50). since defaults "
+                            "to 7d.", "schema": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 0}},
+            {"name": "sample", "in": "query", "required": False, "description": "Member ids per cluster.",
+             "schema": {"type": "integer", "minimum": 0, "maximum": 100, "default": 5}}]
     if op == "getCall":
-        return [{"name": "id", "in": "path", "required": True, "description": "Record id or unique prefix (6+ hex).",
-                 "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{6,32}$"}}]
+        return [_ID_PARAM]
     if op == "getTrace":
         return [{"name": "trace_id", "in": "path", "required": True, "description": "Trace id, 32 hex digits.",
                  "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{32}$"}}]
@@ -69,6 +83,15 @@ _BODIES: dict[str, dict[str, Any]] = {
         "items": {"type": "array", "items": {"$ref": "#/components/schemas/Call"}},
         "next_cursor": {"type": "string", "nullable": True}}},
     "getCall": {"$ref": "#/components/schemas/Call"},
+    "similarCalls": {"type": "object", "required": ["items", "path"], "properties": {
+        "items": {"type": "array", "items": {"allOf": [{"$ref": "#/components/schemas/Call"}, {
+            "type": "object", "required": ["similarity"], "properties": {"similarity": {"type": "number"}}}]}},
+        "path": {"type": "string"}, "note": {"type": "string", "nullable": True}}},
+    "listClusters": {"type": "object", "required": ["clusters", "calls", "k", "unembedded"], "properties": {
+        "clusters": {"type": "array", "items": {"type": "object", "required": [
+            "size", "errors", "error_rate", "cost_usd", "unknown_cost", "representative", "flags", "record_ids"]}},
+        "calls": {"type": "integer"}, "k": {"type": "integer"}, "unembedded": {"type": "integer"},
+        "seconds": {"type": "number"}, "note": {"type": "string", "nullable": True}}},
     "getTrace": {"type": "object", "required": ["trace_id", "count", "roots"], "properties": {
         "trace_id": {"type": "string"}, "count": {"type": "integer"},
         "roots": {"type": "array", "items": {"type": "object"}}}},

@@ -1,4 +1,4 @@
-"""Quality and safety scoring: toxicity, moderation, prompt injection, PII, output validation.
+"""Quality and safety scoring: toxicity, moderation, prompt injection, PII, output validation; prompt embeddings.
 
 Scorers run off the caller's thread: embedded (:mod:`llmwatch.scoring.worker`, started by
 ``llmwatch.init(scorers=[...])``) or in the monitoring agent (:mod:`llmwatch.scoring.agent`,
@@ -42,6 +42,10 @@ def build_scorer(name: str, config: Any) -> Scorer:
         from llmwatch.scoring.validation import ValidationScorer
 
         return ValidationScorer()
+    if name == "embedding":
+        from llmwatch.scoring.embedding import EmbeddingScorer
+
+        return EmbeddingScorer()
     raise ValueError(f"unknown scorer {name!r}: expected one of {', '.join(SCORERS)}")
 
 

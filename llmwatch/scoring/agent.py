@@ -12,7 +12,8 @@ The app then needs no torch at all (it only writes the prompt log); the monitori
 
 Calls are identified as scored by a ``llmwatch_scores`` row whose ``scorer`` column is the
 scorer's name; every scorer writes at least one row per call it scores, so a stop anywhere
-resumes where it left off.
+resumes where it left off. The ``embedding`` scorer's mark is the call's ``llmwatch_embeddings``
+row instead (a call without prompt text gets an empty one, ``dim`` 0, so it is not offered again).
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from llmwatch.scoring.base import Item, Scorer, texts_from_messages
+from llmwatch.scoring.embedding import NAME as EMBEDDING
 from llmwatch.scoring.report import Reporter
 from llmwatch.store import db
-from llmwatch.store.models import calls, scores
+from llmwatch.store.annotate import insert_embeddings
+from llmwatch.store.models import calls, embeddings, scores
 
 logger = logging.getLogger("llmwatch")
 _COLS = (calls.c.id, calls.c.record_id, calls.c.request_model, calls.c.trace_id, calls.c.span_id,
@@ -37,6 +40,8 @@ _COLS = (calls.c.id, calls.c.record_id, calls.c.request_model, calls.c.trace_id,
 
 
 def _unscored(name: str) -> Any:
+    if name == EMBEDDING:
+        return ~sa.exists().where(embeddings.c.record_id == calls.c.record_id)
     return ~sa.exists().where(scores.c.record_id == calls.c.record_id, scores.c.scorer == name)
 
 
@@ -77,8 +82,8 @@ def score_batch(url: str | None, scorer: Scorer, reporter: Reporter, batch_size:
             rows = conn.execute(stmt).fetchall()
             if postgres and rows:
                 ids = [r.record_id for r in rows]
-                done = set(conn.execute(sa.select(scores.c.record_id).where(
-                    scores.c.record_id.in_(ids), scores.c.scorer == name)).scalars())
+                done = set(conn.execute(sa.select(calls.c.record_id).where(
+                    calls.c.record_id.in_(ids), ~_unscored(name))).scalars())
                 rows = [r for r in rows if r.record_id not in done]
             if not rows:
                 _commit(conn, postgres)
@@ -86,6 +91,7 @@ def score_batch(url: str | None, scorer: Scorer, reporter: Reporter, batch_size:
             items = [_item(r) for r in rows]
             results = scorer.score(items)
             out: list[dict[str, Any]] = []
+            vectors: list[dict[str, Any]] = []
             for item, evals in zip(items, results):
                 try:
                     reporter.emit(item, evals)
@@ -93,8 +99,11 @@ def score_batch(url: str | None, scorer: Scorer, reporter: Reporter, batch_size:
                     if on_error:
                         on_error(f"scorer.{name}.report", exc)
                 out.extend(reporter.rows(item, name, evals))
+                vectors.extend(reporter.embeddings(item, evals))
             if out:
                 conn.execute(sa.insert(scores), out)
+            if vectors:
+                insert_embeddings(conn, vectors)
             _commit(conn, postgres)
             return len(items)
         except BaseException:

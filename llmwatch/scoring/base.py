@@ -61,6 +61,9 @@ class Evaluation:
     flagged_categories: tuple[str, ...] = ()
     detector: str | None = None  # injection: which detector fired
     validator: str | None = None  # validation: which validator
+    # embedding: the prompt's unit vector (float32 array); stored as an embedding, not as a score,
+    # metric or event (``explanation`` names the model)
+    vector: Any = None
 
     @property
     def flagged(self) -> bool:

@@ -10,14 +10,15 @@ from typing import Any, cast
 EPILOG = """examples:
   llmwatch score --since 7d                       (every scorer but toxicity/moderation needs nothing)
   llmwatch score --since 7d --scorer toxicity --toxicity-checkpoint /models/detoxify
-  llmwatch score --since 1d --scorer injection --scorer pii --url postgresql+psycopg://..."""
+  llmwatch score --since 1d --scorer injection --scorer pii --url postgresql+psycopg://...
+  llmwatch score --since 30d --scorer embedding   (prompt embeddings for logs similar / clusters)"""
 
 
 def register(subparsers: Any) -> None:
     from llmwatch.scoring import SCORERS
 
-    p = subparsers.add_parser("score", help="score stored calls (toxicity, moderation, injection, pii, validation)",
-                              epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = subparsers.add_parser("score", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                              help="score stored calls (toxicity, moderation, injection, pii, validation, embedding)")
     p.add_argument("--url", help="store URL (default: LLMWATCH_STORE_URL, else the per-user SQLite file)")
     p.add_argument("--since", default="7d", help="calls started since: 1h, 7d, ISO 8601, epoch (default 7d)")
     p.add_argument("--scorer", dest="scorers", action="append", choices=SCORERS,
@@ -78,4 +79,16 @@ def run(args: argparse.Namespace) -> int:
         if step is not None:
             print(file=sys.stderr)
         print(f"{name}: scored {done} call(s)")
+        if name == "embedding":
+            _refresh_index(args.url)
     return 0
+
+
+def _refresh_index(url: str | None) -> None:
+    """Bring the nearest-neighbour index up to date now, so the first ``logs similar`` does not wait for it."""
+    from llmwatch.store import db
+    from llmwatch.store.similar import index
+
+    print("embedding: updating the similarity index", file=sys.stderr)
+    ix = index(db.open_engine(url), url)
+    print(f"embedding: index {ix.describe() if ix is not None else 'empty (no prompt text to embed)'}")

@@ -78,7 +78,8 @@ class Reporter:
         return self.redact(text) if (self.redact and text) else text
 
     def emit(self, item: Item, evals: Sequence[Evaluation]) -> None:
-        """Metrics and events for one call (the caller guards and counts failures)."""
+        """Metrics and events for one call (the caller guards and counts failures); embeddings have none."""
+        evals = [ev for ev in evals if ev.vector is None]
         if self.metrics is not None:
             for ev in evals:
                 self.metrics.observe(item.model, ev)
@@ -121,8 +122,15 @@ class Reporter:
         now = time.time()
         out = []
         for ev in evals:
+            if ev.vector is not None:
+                continue
             text = self.explanation(ev)
             label = f"{ev.label}: {text}" if text else ev.label
             out.append({"record_id": item.record_id, "name": ev.name, "value": float(ev.value),
                         "label": label[:200], "scorer": scorer, "created_at": now})
         return out
+
+    def embeddings(self, item: Item, evals: Sequence[Evaluation]) -> list[dict[str, Any]]:
+        """Rows for ``llmwatch_embeddings`` (:func:`llmwatch.store.annotate.add_embeddings`)."""
+        return [{"record_id": item.record_id, "model": ev.explanation, "vector": ev.vector, "created_at": time.time()}
+                for ev in evals if ev.vector is not None]

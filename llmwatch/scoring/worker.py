@@ -8,6 +8,10 @@ queue and a thread that scores batches with a per-batch timeout; a full lane dro
 (``llmwatch_records_dropped_total{llmwatch_reason="score_queue_full"}``), a failing or slow scorer
 is counted (``llmwatch_internal_errors_total{llmwatch_component="scorer.<name>"}`` and
 ``"scorer.<name>.timeout"``) and never delays the app, the record worker or the other lanes.
+
+The ``embedding`` lane is fed on its own terms: a sampled share of calls (``embedding_sample_rate``,
+by record id), every errored call, and every call another lane's scorer flagged (that lane offers
+it on), each call at most once. Its results are stored as embeddings, not scores.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from llmwatch.scoring.base import Item, Scorer, ScorerUnavailable, describe, item_from_record
+from llmwatch.scoring.embedding import NAME as EMBEDDING
 from llmwatch.scoring.report import QualityMetrics, Reporter
 
 logger = logging.getLogger("llmwatch")
@@ -57,6 +62,7 @@ class Lane:
         self.disabled = False
         self.scored = 0
         self.loaded = False
+        self.on_flagged: Callable[[Item], None] | None = None  # where a call this scorer flagged goes next
         self._runner = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"llmwatch-score-{scorer.name}")
         self._pending: concurrent.futures.Future[Any] | None = None
         available, self.status = describe(scorer)
@@ -149,20 +155,30 @@ class Lane:
             self.instruments.internal_error(f"scorer.{name}", exc)
             return
         rows: list[dict[str, Any]] = []
+        vectors: list[dict[str, Any]] = []
         for item, evals in zip(batch, results):
             try:
                 self.reporter.emit(item, evals)
                 rows.extend(self.reporter.rows(item, name, evals))
+                vectors.extend(self.reporter.embeddings(item, evals))
+                if self.on_flagged is not None and any(ev.flagged for ev in evals):
+                    self.on_flagged(item)
             except Exception as exc:  # noqa: BLE001
                 self.instruments.internal_error(f"scorer.{name}.report", exc)
         self.scored += len(batch)
-        if rows and self.store:
-            try:
-                from llmwatch.store.annotate import add_scores
+        if self.store:
+            self._store(rows, vectors)
 
+    def _store(self, rows: list[dict[str, Any]], vectors: list[dict[str, Any]]) -> None:
+        try:
+            from llmwatch.store.annotate import add_embeddings, add_scores
+
+            if rows:
                 add_scores(rows, url=self.store_url)
-            except Exception as exc:  # noqa: BLE001 - database down: the scores are lost, counted
-                self.instruments.internal_error("scorer.store", exc)
+            if vectors:
+                add_embeddings(vectors, url=self.store_url)
+        except Exception as exc:  # noqa: BLE001 - database down: the results are lost, counted
+            self.instruments.internal_error("scorer.store", exc)
 
 
 class EmbeddedScoring:
@@ -183,15 +199,40 @@ class EmbeddedScoring:
         self.lanes = [Lane(s, reporter, instruments, config.store_url, config.store, config.score_queue_size,
                            config.score_batch_size, config.score_timeout) for s in scorers]
         self.instruments = instruments
+        self.embedding = next((lane for lane in self.lanes if lane.scorer.name == EMBEDDING), None)
+        self.scoring = [lane for lane in self.lanes if lane is not self.embedding]
+        self._embedded: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._embedded_lock = threading.Lock()
+        if self.embedding is not None:
+            for lane in self.scoring:
+                lane.on_flagged = self._embed
         if self.lanes and self.pipeline is not None:
             self.pipeline.add_processor(self._offer)
 
     def _offer(self, record: Any) -> None:
-        if not sampled(record.record_id, self.config.score_sample_rate):
+        rid = record.record_id
+        score = bool(self.scoring) and sampled(rid, self.config.score_sample_rate)
+        embed = self.embedding is not None and (getattr(record, "status", "ok") != "ok"
+                                                or sampled(rid, self.config.embedding_sample_rate))
+        if not (score or embed):
             return
         item = item_from_record(record)
-        for lane in self.lanes:
-            lane.offer(item)
+        if score:
+            for lane in self.scoring:
+                lane.offer(item)
+        if embed:
+            self._embed(item)
+
+    def _embed(self, item: Item) -> None:
+        """Offer ``item`` to the embedding lane unless it was offered already (recently: a bounded memory)."""
+        assert self.embedding is not None
+        with self._embedded_lock:
+            if item.record_id in self._embedded:
+                return
+            self._embedded[item.record_id] = None
+            if len(self._embedded) > 4 * self.config.score_queue_size:
+                self._embedded.popitem(last=False)
+        self.embedding.offer(item)
 
     def flush(self, timeout: float = 30.0) -> bool:
         deadline = time.monotonic() + timeout

@@ -1,4 +1,4 @@
-"""Marking calls: flags/annotations, user feedback, and scores (written by the scoring issue)."""
+"""Marking calls: flags/annotations, user feedback, scores and prompt embeddings (written by the scorers)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from llmwatch.store import db
-from llmwatch.store.models import calls, flags, scores
+from llmwatch.store.models import calls, embeddings, flags, scores
 from llmwatch.store.models import feedback as feedback_table
 from llmwatch.store.query import QueryError, resolve_id
 
@@ -110,3 +110,35 @@ def add_scores(rows: list[dict[str, Any]], url: str | None = None) -> None:
     if clean:
         with db.open_engine(url).begin() as conn:
             conn.execute(sa.insert(scores), clean)
+
+
+def add_embeddings(rows: list[dict[str, Any]], url: str | None = None) -> None:
+    """Store prompt embeddings: dicts with ``record_id``, ``model`` and ``vector`` (floats, or the
+    int8 bytes of :func:`llmwatch.store.vectors.encode`). A call that already has one keeps it. Like
+    scores, the call need not be stored yet."""
+    if rows:
+        with db.open_engine(url).begin() as conn:
+            insert_embeddings(conn, rows)
+
+
+def insert_embeddings(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    """:func:`add_embeddings` inside the caller's transaction (the agent's scoring batch)."""
+    from llmwatch.store.vectors import encode
+
+    now = time.time()
+    clean = []
+    for r in rows:
+        blob = r["vector"] if isinstance(r["vector"], bytes) else encode(r["vector"])
+        clean.append({"record_id": r["record_id"], "model": r["model"], "dim": len(blob), "vector": blob,
+                      "created_at": r.get("created_at", now)})
+    if not clean:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(embeddings).on_conflict_do_nothing(index_elements=["record_id"])
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(embeddings).on_conflict_do_nothing(index_elements=["record_id"])
+    conn.execute(stmt, clean)

@@ -1,4 +1,4 @@
-"""``llmwatch logs ...``: query, show, tail, stats, compare, flag, feedback, export, prune.
+"""``llmwatch logs ...``: query, show, tail, stats, compare, similar, clusters, flag, feedback, export, prune.
 
 Bad values raise :class:`llmwatch.cli.UsageError` (exit code 2) with a message that names the
 accepted form; an unknown call id exits 1.
@@ -28,6 +28,9 @@ EPILOG = """examples:
   llmwatch logs tail -f --model 'gpt-4o*'
   llmwatch logs stats --since 1d --by model
   llmwatch logs compare 3f2a9c1b            (or --template support-reply --version 3)
+  llmwatch logs similar 3f2a9c1b --limit 5  (prompts that mean the same, in any language)
+  llmwatch logs query --like "refund for a damaged item" --since 7d
+  llmwatch logs clusters --since 7d --status error
   llmwatch logs flag 3f2a9c1b --label weak-prompt --note "ambiguous instruction"
   llmwatch logs feedback 3f2a9c1b --score -1
   llmwatch logs export --flagged --format argilla --output flagged.jsonl
@@ -120,8 +123,14 @@ def register(subparsers: Any) -> None:
                    "prefix - for descending, written --sort=-duration (default -start_time)")
     p.add_argument("--limit", type=_number("--limit", int), default=50)
     p.add_argument("--cursor", help="next_cursor printed by the previous page")
+    p.add_argument("--like", metavar="TEXT", help="order by similarity of meaning to TEXT (any language); "
+                   "filters still apply")
     _fmt_arg(p)
     p.set_defaults(func=_run(_query))
+
+    from llmwatch.store import similar_cli
+
+    similar_cli.register(sub)
 
     p = sub.add_parser("show", help="one call in full, with the rest of its trace")
     p.add_argument("id", help="record id or a unique prefix (6+ hex digits)")
@@ -216,6 +225,10 @@ def _query(args: argparse.Namespace) -> int:
 
     if args.limit < 1:
         raise _usage_error(f"invalid --limit {args.limit}: expected a positive whole number")
+    if args.like is not None:
+        from llmwatch.store.similar_cli import like_query
+
+        return like_query(args)
     page = query(args.url, sort=args.sort, limit=args.limit, cursor=args.cursor, **_filters(args))
     write_calls(page, args.format)
     if page.next_cursor:

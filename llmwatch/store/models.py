@@ -138,3 +138,15 @@ calls_hourly = sa.Table(
 # Columns a client may select/sort/print, in output order (JSON objects use these names).
 CALL_COLUMNS: tuple[str, ...] = tuple(c.name for c in calls.columns
                                       if c.name not in ("id", "search_text", "search_grams"))
+
+# Added by revision 0005: one prompt embedding per call (llmwatch.store.vectors), for ``similar``,
+# ``like`` and ``clusters``. ``vector`` holds ``dim`` int8 values: the unit vector times 127, rounded.
+embeddings = sa.Table(
+    "llmwatch_embeddings", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("record_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("model", sa.String(100), nullable=False),
+    sa.Column("dim", sa.Integer, nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.Float(precision=53), nullable=False),
+)

