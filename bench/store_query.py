@@ -1,13 +1,15 @@
 """Prompt-log query latency on generated data: SQLite (default 1M rows) and PostgreSQL (10M).
 
-    python bench/store_query.py [--sqlite-rows 1000000] [--pg-rows 10000000] [--runs 40]
+    python bench/store_query.py [--sqlite-rows 1000000] [--pg-rows 10000000] [--runs 40] [--ingest 100000]
 
 Rows span 30 days, 8 models, log-normal latencies, 25-word prompts from a 2,000-word vocabulary
 (plus "refund" in ~1% of rows); every tenth row is instead written without spaces, Japanese/Chinese
 style: 25 words of 2-3 characters from a 2,000-word vocabulary over 560 Han and kana characters,
 with 返金 in a tenth of those (~1% of all rows, like "refund"). Data is generated inside each database (SQLite recursive CTE,
 PostgreSQL generate_series) with the migrated schema, then the same three queries run through
-``llmwatch.logs`` alternately on both (A B A B), each with a fresh random window:
+``llmwatch.logs`` alternately on both (A B A B), each with a fresh random window. Then
+``--ingest`` records are written into each full log through the store's sink (bench/store_ingest.py's
+records), and PostgreSQL's retention drops its oldest day and a half (timed).
 
   filtered   time window (1 h) + model + min latency 2 s, newest 50
   full-text  --text refund within one day, newest 50
@@ -32,7 +34,8 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from llmwatch import logs  # noqa: E402
-from llmwatch.store import cjk, db  # noqa: E402
+from llmwatch.store import cjk, db, partitions  # noqa: E402
+from llmwatch.store.maintenance import prune  # noqa: E402
 from llmwatch.store import hourly as rollup  # noqa: E402
 
 DAYS = 30
@@ -60,6 +63,8 @@ def generate(engine: sa.Engine, n: int, t_end: float) -> None:
                                     "AND indexname NOT LIKE '%%pkey' AND indexname NOT LIKE 'uq_%%'").fetchall()
             for name, _ in idx:  # bulk load without secondary indexes, then rebuild them
                 c.exec_driver_sql(f'DROP INDEX "{name}"')
+        with engine.begin() as c:  # the days' partitions (the writer makes them as it goes; a bulk load can't)
+            partitions.ensure_for(c, [t_end - k * 86400.0 for k in range(DAYS + 2)], now=t_end)
         models = "ARRAY[" + ",".join(f"'{m}'" for m in MODELS) + "]"
         cjk_words = "ARRAY[" + ",".join(f"'{w}'" for w in CJK_WORDS) + "]"
         step = 1_000_000
@@ -93,7 +98,7 @@ def generate(engine: sa.Engine, n: int, t_end: float) -> None:
             print(f"  postgresql: {min(lo + step, n):,} rows", flush=True)
         with engine.begin() as c:
             for _, ddl in idx:
-                c.exec_driver_sql(ddl.replace("%", "%%"))
+                c.exec_driver_sql(ddl.replace(" ON ONLY ", " ON ").replace("%", "%%"))  # a partitioned index
             c.exec_driver_sql(rollup.add_sql("postgresql", "llmwatch_calls"))
             c.exec_driver_sql("ANALYZE")
         return
@@ -144,6 +149,7 @@ def main() -> None:
     ap.add_argument("--sqlite-rows", type=int, default=1_000_000)
     ap.add_argument("--pg-rows", type=int, default=10_000_000)
     ap.add_argument("--runs", type=int, default=40)
+    ap.add_argument("--ingest", type=int, default=100_000, help="records then written into each full log")
     ap.add_argument("--exact-stats", action="store_true", help="also time stats --exact (evicts cached pages)")
     ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = ap.parse_args()
@@ -188,6 +194,30 @@ def main() -> None:
         print(f"  {'query':14} {'backend':10} {'p50':>8} {'p95':>8}")  # noqa: E501
         for (qname, label), v in lat.items():
             print(f"  {qname:14} {label:10} {pct(v, 0.5):8.1f} {pct(v, 0.95):8.1f}")
+        # Ingest into these full logs: the same sink and records as bench/store_ingest.py.
+        from bench.store_ingest import records
+        from prometheus_client import CollectorRegistry
+
+        from llmwatch.store import open_sink
+
+        print(f"\ningest into the full logs ({args.ingest:,} records, one at a time through the sink):")
+        for label, (url, n) in targets.items():
+            sink = open_sink(url=url, registry=CollectorRegistry(), spool_dir=tmp / f"spool-{label}", retention="none")
+            recs = records(args.ingest)
+            a = time.perf_counter()
+            for r in recs:
+                sink.write((r,))
+            sink.flush()
+            rate = args.ingest / (time.perf_counter() - a)
+            sink.close()
+            print(f"  {label:10} holding {n:,} calls: {rate:,.0f} records/s", flush=True)
+        # Retention on PostgreSQL: the oldest whole day (and the partial one before it) goes.
+        first_day = int((t_end - DAYS * 86400) // 86400)
+        cutoff = (first_day + 2) * 86400.0
+        a = time.perf_counter()
+        removed = prune(db.open_engine(pg_url), older_than=86400.0, now=cutoff + 86400.0)
+        print(f"\nretention (PostgreSQL): {removed:,} calls of the oldest 1.5 days removed in "
+              f"{(time.perf_counter() - a) * 1000:.0f} ms")
     finally:
         db.close_engine(pg_url)
         with admin.connect() as c:

@@ -31,6 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from llmwatch.store import hourly as rollup
+from llmwatch.store import partitions
 from llmwatch.store.cjk import grams as cjk_grams
 from llmwatch.store.models import calls
 from llmwatch.store.rows import COLUMNS, INDEX, JSON_COLUMNS, encode_json, tag_pairs
@@ -40,6 +41,7 @@ if COLUMNS != tuple(c.name for c in calls.columns if c.name != "id"):  # pragma:
 
 _TAGS_AT = INDEX["tags"]
 _TEXT_AT = INDEX["search_text"]
+_START_AT = INDEX["start_time"]
 _GRAMS_AT = INDEX["search_grams"]
 _JSON_AT = tuple(i for i, k in enumerate(COLUMNS) if k in JSON_COLUMNS)
 _COLS = ", ".join(f'"{k}"' for k in COLUMNS)
@@ -65,8 +67,10 @@ _PG_STAGE = [
 ]
 _PG_COPY_STAGE = f"COPY llmwatch_calls_stage ({_COLS}) FROM STDIN"
 _PG_COPY_TAGS_STAGE = "COPY llmwatch_call_tags_stage (record_id, tag) FROM STDIN"
+# PostgreSQL's call table is partitioned by start_time (revision 0006), so its unique key is
+# (record_id, start_time): a replayed row has both the same.
 _PG_CALLS = (f"WITH ins AS (INSERT INTO llmwatch_calls ({_COLS}) SELECT {_COLS} FROM llmwatch_calls_stage "
-             "ON CONFLICT (record_id) DO NOTHING RETURNING start_time, request_model, provider, operation, "
+             "ON CONFLICT (record_id, start_time) DO NOTHING RETURNING start_time, request_model, provider, operation, "
              "prompt_template, status, input_tokens, output_tokens, cost_usd, duration) "
              + rollup.add_sql("postgresql", "ins"))
 _PG_TAGS = ("INSERT INTO llmwatch_call_tags (record_id, tag) SELECT record_id, tag FROM llmwatch_call_tags_stage "
@@ -129,8 +133,10 @@ def insert_batch(conn: sa.Connection, batch: Batch) -> None:
     try:
         if conn.dialect.name == "sqlite":
             _sqlite(cursor, batch)
-        elif batch.rollup is None or not _pg_direct(cursor, batch):
-            _pg_staged(cursor, batch)
+        else:
+            partitions.ensure_for(conn, {r[_START_AT] // partitions.DAY * partitions.DAY for r in batch.rows})
+            if batch.rollup is None or not _pg_direct(cursor, batch):
+                _pg_staged(cursor, batch)
     finally:
         cursor.close()
 
