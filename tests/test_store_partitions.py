@@ -123,3 +123,20 @@ def test_migration_keeps_rows_and_the_id_sequence(pg_url, tmp_path):
         assert conn.exec_driver_sql("SELECT count(*) FROM pg_partitioned_table").scalar_one() == 1
     assert len(ids) == 4 and ids[later.record_id] > max(ids[r.record_id] for r in first)
     assert logs.count(pg_url, text="capital") == 4  # full-text index re-created on the partitions
+
+
+def test_downgrade_to_0005_gives_back_a_plain_table_with_every_row(pg_url, tmp_path):
+    from alembic import command
+
+    recs = [make_record(start_time=NOW - k * DAY) for k in range(3)]
+    write(pg_url, recs, tmp_path)
+    db.close_engine(pg_url)
+    engine = db.create_engine(pg_url)
+    with engine.connect() as conn:
+        command.downgrade(db._alembic_config(conn), "0005")
+        conn.commit()
+        assert conn.exec_driver_sql("SELECT count(*) FROM pg_partitioned_table").scalar_one() == 0
+        assert conn.exec_driver_sql("SELECT count(*) FROM llmwatch_calls").scalar_one() == 3
+    engine.dispose()
+    partitions.forget()
+    assert logs.count(pg_url, text="capital") == 3  # and upgraded again on open

@@ -75,46 +75,40 @@ def _sequence(bind: sa.Connection, table: str) -> str:
     return str(seq)
 
 
-def upgrade() -> None:
-    bind = op.get_bind()
-    if bind.dialect.name != "postgresql":
-        return
+def _rebuild(bind: sa.Connection, partitioned: bool) -> None:
+    """Re-create the call table (partitioned by day or plain) with its rows, sequence and indexes."""
     indexes = _indexes(bind, T)
     seq = _sequence(bind, T)
     bind.exec_driver_sql(f"ALTER TABLE {T} RENAME TO {OLD}")
     bind.exec_driver_sql(f"ALTER SEQUENCE {seq} OWNED BY NONE")  # it outlives the old table
-    bind.exec_driver_sql(f"CREATE TABLE {T} (LIKE {OLD} INCLUDING DEFAULTS INCLUDING GENERATED) "
-                         "PARTITION BY RANGE (start_time)")
-    bind.exec_driver_sql(f"CREATE TABLE llmwatch_calls_pdefault PARTITION OF {T} DEFAULT")
-    today = int(time.time() // DAY)
-    days = set(bind.exec_driver_sql(f"SELECT DISTINCT floor(start_time / {DAY})::bigint FROM {OLD}").scalars())
-    days |= set(range(today, today + AHEAD_DAYS + 1))
-    for day in sorted(d for d in days if today - BEHIND_DAYS <= d <= today + AHEAD_DAYS):
-        bind.exec_driver_sql(f'CREATE TABLE "{_name(day)}" PARTITION OF {T} '
-                             f"FOR VALUES FROM ({day * DAY}) TO ({(day + 1) * DAY})")
+    bind.exec_driver_sql(f"CREATE TABLE {T} (LIKE {OLD} INCLUDING DEFAULTS INCLUDING GENERATED)"
+                         + (" PARTITION BY RANGE (start_time)" if partitioned else ""))
+    if partitioned:
+        bind.exec_driver_sql(f"CREATE TABLE llmwatch_calls_pdefault PARTITION OF {T} DEFAULT")
+        today = int(time.time() // DAY)
+        days = set(bind.exec_driver_sql(f"SELECT DISTINCT floor(start_time / {DAY})::bigint FROM {OLD}").scalars())
+        days |= set(range(today, today + AHEAD_DAYS + 1))
+        for day in sorted(d for d in days if today - BEHIND_DAYS <= d <= today + AHEAD_DAYS):
+            bind.exec_driver_sql(f'CREATE TABLE "{_name(day)}" PARTITION OF {T} '
+                                 f"FOR VALUES FROM ({day * DAY}) TO ({(day + 1) * DAY})")
     _move(bind, OLD, T)
-    bind.exec_driver_sql(f"DROP TABLE {OLD}")
+    bind.exec_driver_sql(f"DROP TABLE {OLD}")  # (and its partitions, going back)
     bind.exec_driver_sql(f"ALTER SEQUENCE {seq} OWNED BY {T}.id")
-    bind.exec_driver_sql(f"ALTER TABLE {T} ADD CONSTRAINT llmwatch_calls_pkey PRIMARY KEY (id, start_time)")
-    bind.exec_driver_sql(f"ALTER TABLE {T} ADD CONSTRAINT uq_llmwatch_calls_record_id UNIQUE (record_id, start_time)")
+    key = ", start_time" if partitioned else ""
+    bind.exec_driver_sql(f"ALTER TABLE {T} ADD CONSTRAINT llmwatch_calls_pkey PRIMARY KEY (id{key})")
+    bind.exec_driver_sql(f"ALTER TABLE {T} ADD CONSTRAINT uq_llmwatch_calls_record_id UNIQUE (record_id{key})")
     for ddl in indexes:
         bind.exec_driver_sql(ddl)
     bind.exec_driver_sql(f"ANALYZE {T}")
 
 
+def upgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        _rebuild(bind, partitioned=True)
+
+
 def downgrade() -> None:
     bind = op.get_bind()
-    if bind.dialect.name != "postgresql":
-        return
-    indexes = _indexes(bind, T)
-    seq = _sequence(bind, T)
-    bind.exec_driver_sql(f"ALTER TABLE {T} RENAME TO {OLD}")
-    bind.exec_driver_sql(f"ALTER SEQUENCE {seq} OWNED BY NONE")
-    bind.exec_driver_sql(f"CREATE TABLE {T} (LIKE {OLD} INCLUDING DEFAULTS INCLUDING GENERATED)")
-    _move(bind, OLD, T)
-    bind.exec_driver_sql(f"DROP TABLE {OLD}")  # and its partitions
-    bind.exec_driver_sql(f"ALTER SEQUENCE {seq} OWNED BY {T}.id")
-    bind.exec_driver_sql(f"ALTER TABLE {T} ADD CONSTRAINT llmwatch_calls_pkey PRIMARY KEY (id)")
-    bind.exec_driver_sql(f"ALTER TABLE {T} ADD CONSTRAINT uq_llmwatch_calls_record_id UNIQUE (record_id)")
-    for ddl in indexes:
-        bind.exec_driver_sql(ddl)
+    if bind.dialect.name == "postgresql":
+        _rebuild(bind, partitioned=False)
