@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 from tests.test_store_support import make_record, store_url, write  # noqa: F401
 
@@ -68,3 +70,32 @@ def test_opening_an_up_to_date_store_twice_changes_nothing(store_url):
     db.close_engine(store_url)
     with db.open_engine(store_url).connect() as conn:
         assert db.current_revision(conn) == db.head_revision()
+
+
+def test_trace_and_prompt_hash_lookups_use_their_day_keyed_indexes(store_url, tmp_path):
+    """SQLite keys both indexes by (day, key) (0007); PostgreSQL by partition. Lookups still find
+    every call, across days, through the index."""
+    from llmwatch.store.backends import backend_for
+    from llmwatch.store.models import calls
+
+    day = 86400.0
+    base = time.time() - 5 * day
+    trace = "ab" * 16
+    recs = [make_record(start_time=base + k * day, trace_id=trace, prompt="same prompt") for k in range(4)]
+    other = make_record(start_time=base + day, prompt="another prompt")
+    write(store_url, [*recs, other], tmp_path)
+    assert {c.record_id for c in logs.query(store_url, trace_id=trace)} == {r.record_id for r in recs}
+    detail = logs.get(recs[0].record_id, url=store_url)
+    assert {c.record_id for c in detail.trace} == {r.record_id for r in recs[1:]}
+    phash = logs.get(recs[0].record_id, url=store_url).call.prompt_hash
+    assert logs.count(store_url, prompt_hash=phash) == 4
+    engine = db.open_engine(store_url)
+    if engine.dialect.name == "sqlite":
+        backend = backend_for(engine)
+        with engine.connect() as conn:
+            for col, value, index in (("trace_id", trace, "ix_llmwatch_calls_trace"),
+                                      ("prompt_hash", phash, "ix_llmwatch_calls_prompt_hash")):
+                sql = str(sa.select(calls.c.id).where(backend.keyed(col, value)).compile(
+                    engine, compile_kwargs={"literal_binds": True}))
+                plan = " ".join(str(r) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+                assert f"USING INDEX {index}" in plan or f"USING COVERING INDEX {index}" in plan, plan

@@ -53,13 +53,34 @@ def percentile(sorted_values: list[float], q: float) -> float | None:
 class Backend(Protocol):
     def text_match(self, text: str) -> sa.ColumnElement[bool]: ...
 
+    def keyed(self, column: str, value: Any) -> sa.ColumnElement[bool]:
+        """``column = value`` for ``trace_id`` and ``prompt_hash``, spelled so their index serves it."""
+        ...
+
     def percentiles(self, conn: sa.Connection, key: Any, where: list[Any], qs: tuple[float, ...]
                     ) -> dict[Any, list[Any]]: ...
 
 
+# SQLite indexes trace ids and prompt hashes by (day, key) (revision 0007): random keys alone put every
+# batch's index writes all over the index. A lookup by key probes each day the log spans, listed by a
+# recursive CTE from min/max(start_time) (two index seeks), so it needs nothing but the call table.
+_DAYS = ("WITH RECURSIVE llmwatch_days(d) AS (SELECT CAST(min(start_time) / 86400 AS INTEGER) FROM llmwatch_calls "
+         "UNION ALL SELECT d + 1 FROM llmwatch_days WHERE d < (SELECT CAST(max(start_time) / 86400 AS INTEGER) "
+         "FROM llmwatch_calls)) SELECT d FROM llmwatch_days")
+KEYED = ("trace_id", "prompt_hash")
+
+
 class SQLiteBackend:
     """FTS5 external-content tables: ``llmwatch_calls_fts`` (words, porter stemming) and
-    ``llmwatch_calls_grams`` (CJK unigrams and bigrams); percentiles in Python."""
+    ``llmwatch_calls_grams`` (CJK unigrams and bigrams); trace-id and prompt-hash lookups through
+    their (day, key) indexes; percentiles in Python."""
+
+    def keyed(self, column: str, value: Any) -> sa.ColumnElement[bool]:
+        if column not in KEYED:
+            raise ValueError(f"keyed lookups are for {', '.join(KEYED)}, not {column!r}")
+        # text, not a typed column: SQLite has no boolean type, and "x IN (...) = 1" would hide the index
+        days = sa.text(f"CAST(llmwatch_calls.start_time / 86400 AS INTEGER) IN ({_DAYS})")
+        return sa.and_(days, calls.c[column] == value)
 
     fts = sa.table("llmwatch_calls_fts", sa.column("rowid"))
     grams = sa.table("llmwatch_calls_grams", sa.column("rowid"))
@@ -93,7 +114,12 @@ class SQLiteBackend:
 class PostgresBackend:
     """Stored ``search_vector`` (``to_tsvector('english', search_text)``) with a GIN index, and a
     GIN index over ``string_to_array(search_grams, ' ')`` for CJK terms; ``percentile_cont`` for
-    latency percentiles."""
+    latency percentiles. Trace-id and prompt-hash lookups are plain equalities: each day's partition
+    has its own small index."""
+
+    def keyed(self, column: str, value: Any) -> sa.ColumnElement[bool]:
+        equal: sa.ColumnElement[bool] = calls.c[column] == value
+        return equal
 
     def text_match(self, text: str) -> sa.ColumnElement[bool]:
         from sqlalchemy.dialects.postgresql import ARRAY, array

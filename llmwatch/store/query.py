@@ -104,10 +104,12 @@ class Filters:
         for value, col in ((self.provider, c.provider), (self.operation, c.operation), (self.status, c.status),
                            (self.error_type, c.error_type), (self.session, c.session_id),
                            (self.conversation, c.conversation_id), (self.user, c.user_id),
-                           (self.template, c.prompt_template), (self.template_version, c.prompt_template_version),
-                           (self.prompt_hash, c.prompt_hash), (self.trace_id, c.trace_id)):
+                           (self.template, c.prompt_template), (self.template_version, c.prompt_template_version)):
             if value is not None:
                 w.append(col == value)
+        for value, name in ((self.prompt_hash, "prompt_hash"), (self.trace_id, "trace_id")):
+            if value is not None:
+                w.append(backend.keyed(name, value))
         if self.status is not None and self.status != "ok":
             # Implied by status == value, but spelled like the partial index ix_llmwatch_calls_errors's
             # predicate: SQLite only uses a partial index whose WHERE appears in the query.
@@ -285,7 +287,8 @@ def get(record_id: str, url: str | None = None) -> CallDetail:
         trace: list[StoredCall] = []
         if call.trace_id:
             trace = [StoredCall.from_row(r) for r in conn.execute(
-                sa.select(*_READ_COLUMNS).where(calls.c.trace_id == call.trace_id, calls.c.record_id != rid)
+                sa.select(*_READ_COLUMNS).where(backend_for(conn).keyed("trace_id", call.trace_id),
+                                                calls.c.record_id != rid)
                 .order_by(calls.c.start_time).limit(1000))]
     return CallDetail(call, notes, trace)
 
