@@ -140,3 +140,30 @@ def test_downgrade_to_0005_gives_back_a_plain_table_with_every_row(pg_url, tmp_p
     engine.dispose()
     partitions.forget()
     assert logs.count(pg_url, text="capital") == 3  # and upgraded again on open
+
+
+def test_a_writer_that_may_not_create_tables_still_stores_every_call(pg_url, tmp_path):
+    """A role with rights on the tables but not CREATE on the schema: new days go to the default partition."""
+    db.open_engine(pg_url)
+    db.close_engine(pg_url)
+    role = "llmwatch_dml_" + pg_url.rsplit("_", 1)[-1]
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
+        conn.exec_driver_sql(f'REVOKE CREATE ON SCHEMA public FROM PUBLIC, "{role}"')
+        conn.exec_driver_sql(f'GRANT USAGE ON SCHEMA public TO "{role}"')
+        conn.exec_driver_sql(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"')
+        conn.exec_driver_sql(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO "{role}"')
+    url = sa.engine.make_url(pg_url).set(username=role).render_as_string(hide_password=False)
+    try:
+        rec = make_record(start_time=NOW - 20 * DAY)  # a day with no partition yet
+        write(url, [rec], tmp_path)
+        assert logs.get(rec.record_id, url=pg_url).call.record_id == rec.record_id
+        assert where_rows_are(pg_url) == {partitions.DEFAULT: 1}
+    finally:
+        db.close_engine(url)
+        partitions.forget()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP OWNED BY "{role}"')
+            conn.exec_driver_sql(f'DROP ROLE "{role}"')
+        admin.dispose()

@@ -127,13 +127,18 @@ def ensure_for(conn: sa.Connection, times: Iterable[float], now: float | None = 
     assert known is not None
     missing = sorted(wanted - known)
     if missing:
-        # DDL on a connection of its own, committed at once: the batch's transaction holds no lock for it
-        with conn.engine.connect() as ddl, ddl.begin():
-            ddl.exec_driver_sql("SELECT pg_advisory_xact_lock(%(k)s)", {"k": _LOCK_KEY})
-            present = existing_days(ddl)
-            for day in missing:
-                if day not in present:
-                    _create(ddl, day)
+        try:  # DDL on a connection of its own, committed at once: the batch's transaction holds no lock for it
+            with conn.engine.connect() as ddl, ddl.begin():
+                ddl.exec_driver_sql("SELECT pg_advisory_xact_lock(%(k)s)", {"k": _LOCK_KEY})
+                present = existing_days(ddl)
+                for day in missing:
+                    if day not in present:
+                        _create(ddl, day)
+        except sa.exc.SQLAlchemyError:
+            # e.g. a role without CREATE on the schema: the rows go to the default partition (never refused);
+            # tried again by the next process, or after forget()
+            log.warning("llmwatch store: could not create partitions for %s; their rows go to %s",
+                        ", ".join(name_for(d) for d in missing), DEFAULT, exc_info=True)
     with _known_lock:
         _known[key] = known | wanted
 
