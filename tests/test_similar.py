@@ -127,7 +127,9 @@ def test_usearch_and_the_exact_scan_agree_on_the_nearest_neighbour(tmp_path, mon
     assert exact.describe() == "exact scan (400 vectors)" and hnsw.describe() == "usearch hnsw (400 vectors)"
     for q in x[:25]:
         (a, sa_), (b, sb) = exact.search(q, 1)[0], hnsw.search(q, 1)[0]
-        assert a == b and sa_ == pytest.approx(sb, abs=0.01)
+        # the same call, or one that ties with it (int8 vectors of near-duplicates can be equal)
+        assert a == b or sa_ == pytest.approx(sb, abs=1e-6)
+        assert sa_ == pytest.approx(sb, abs=0.01)
 
 
 def test_the_index_is_saved_reloaded_extended_and_rebuilt_when_damaged(tmp_path, monkeypatch):
