@@ -67,9 +67,20 @@ def test_words_in_every_language_are_found(cjk_log, term, expected):
 
 
 @pytest.mark.parametrize("term", ["返金お", "届いた", "環境", "金返", "환불됨", "退款了"])
-def test_bigrams_that_appear_apart_are_not_a_match(cjk_log, term):
-    """Every bigram of 金返 (none) or 返金お is near the text's bigrams, but the substring is not there."""
+def test_terms_not_in_any_text_are_not_found(cjk_log, term):
     url, _ = cjk_log
+    assert found(url, term) == set()
+
+
+@pytest.mark.parametrize("term", ["金を開", "手続きをお願い"])
+def test_bigrams_that_appear_apart_are_not_a_match(cjk_log, term):
+    """Every bigram of the term is in one call's index (金を and を開 of 返金をお願い… / 手続きを開始), so only
+    the substring check stands between it and a false hit."""
+    url, ids = cjk_log
+    with db.open_engine(url).connect() as conn:
+        grams = set((conn.execute(sa.text("SELECT search_grams FROM llmwatch_calls WHERE record_id = :r"),
+                                  {"r": ids["ja_refund"]}).scalar_one() or "").split())
+    assert set(cjk.term_grams(term)) <= grams
     assert found(url, term) == set()
 
 
