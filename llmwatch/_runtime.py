@@ -185,7 +185,10 @@ def init(
         tp, owned_tp = _tracer_provider(config, tracer_provider)
         mp, owned_mp = _meter_provider(config, meter_provider)
         meter = mp.get_meter("llmwatch") if mp is not None else None
-        instruments = Instruments(registry=registry, meter=meter, prometheus=config.prometheus)
+        chunks = config.otel_chunk_metrics
+        chunk_otel = chunks == "on" or (chunks == "auto" and not config.prometheus)
+        instruments = Instruments(registry=registry, meter=meter, prometheus=config.prometheus,
+                                  otel_chunk_metrics=chunk_otel)
         quality = (QualityMetrics(registry, meter, config.prometheus) if (config.redact or config.scorers)
                    else None)
         prices = PriceTable.load(config.price_file)  # a bad user file fails init(), like any option
