@@ -65,7 +65,7 @@ def _sig(z: float) -> float:
 def run(data: Path, cache: Path | None, target_fpr: float, latency_n: int, window_tokens: int | None = None,
         max_windows: int | None = None, max_sentences: int | dict[str, int] | None = None,
         compare_sources: Sequence[str] | None = None, shared: bool | None = None,
-        inner_by: str | None = None) -> dict[str, Any]:
+        inner_by: str | None = None, threads: int = 1) -> dict[str, Any]:
     import numpy as np
 
     from llmwatch.scoring.injection import RuleDetector
@@ -86,7 +86,8 @@ def run(data: Path, cache: Path | None, target_fpr: float, latency_n: int, windo
         inner_by = str(meta.get("inner_folds_by", "source_lang_family"))
     if cache is None:
         cache = ROOT / "build" / "injection" / f"embeddings-w{window_tokens}-m{max_windows}.npz"
-    feat = Featurizer(cache, window_tokens=window_tokens, max_windows=max_windows, max_sentences=max_sentences)
+    feat = Featurizer(cache, num_threads=threads, window_tokens=window_tokens, max_windows=max_windows,
+                      max_sentences=max_sentences)
     embs = feat.embed(train_rows)
     rules = RuleDetector()
     rule_score = [rules.detect(r["text"], r["channel"])[0] for r in train_rows]
@@ -264,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-windows", type=int, help="default: the shipped head's")
     ap.add_argument("--max-sentences", type=int, help="sentence units per context text (default: the shipped head's)")
     ap.add_argument("--l2-grid", help="comma-separated L2 candidates (default: training.L2_GRID)")
+    ap.add_argument("--nap-grid", help="comma-separated numbers of source directions to project out, chosen with L2 "
+                    "on inner folds (default: training.NAP_GRID; 0 = plain logistic regression)")
     ap.add_argument("--user-sentences", type=int, help="sentence units per user text (experiment)")
     ap.add_argument("--weighted-threshold", action="store_true", help="experiment: source-equal benign weights")
     ap.add_argument("--shared", type=int, choices=(0, 1), help="1: one weight vector for both channels "
@@ -287,6 +290,10 @@ def main(argv: list[str] | None = None) -> int:
         import llmwatch.scoring.injection.training as tr_grid
 
         tr_grid.L2_GRID = tuple(float(x) for x in args.l2_grid.split(","))
+    if args.nap_grid:
+        import llmwatch.scoring.injection.training as tr_nap
+
+        tr_nap.NAP_GRID = tuple(int(x) for x in args.nap_grid.split(","))
     if args.weighted_threshold:
         import llmwatch.scoring.injection.training as tr
 

@@ -258,3 +258,30 @@ def test_score_cli_rescores_a_sqlite_store_with_both_stages_and_channels(tmp_pat
         assert benign == "ok"
     finally:
         db.close_engine(url)
+
+
+def test_nuisance_projection_removes_source_directions_and_weights_apply_to_raw_embeddings():
+    import numpy as np
+
+    from llmwatch.scoring.injection.training import DIM, logits, nuisance_projection, train
+
+    rng = np.random.default_rng(0)
+    style = {s: rng.normal(0, 1, DIM) for s in ("a", "b", "c")}  # a per-source offset, shared by both classes
+    signal = rng.normal(0, 1, DIM)
+    rows, embs = [], []
+    for s in style:
+        for label in (0, 1):
+            for _ in range(12):
+                e = rng.normal(0, 0.1, DIM) + 0.5 * style[s] + (0.3 * signal if label else 0)
+                rows.append({"source": s, "label": label, "channel": "user"})
+                embs.append(e[None, :].astype(np.float32))
+    assert nuisance_projection(rows, embs, 0) is None
+    proj = nuisance_projection(rows, embs, 2)
+    assert proj is not None and proj.shape == (DIM, DIM)
+    offsets = np.stack([style[s] - np.mean(list(style.values()), axis=0) for s in style])
+    assert np.linalg.norm(offsets @ proj) < 0.2 * np.linalg.norm(offsets)  # the source offsets are gone
+    coef, b = train(rows, embs, l2=10.0, nap=2)
+    assert coef.shape == (DIM + 2,)
+    z = logits(coef, b, rows, embs)  # raw embeddings in, the projection folded into the weights
+    projected = [e @ proj for e in embs]
+    assert np.allclose(z, logits(coef, b, rows, projected), atol=1e-3)

@@ -139,12 +139,52 @@ def row_weights(rows: Sequence[dict[str, Any]]) -> np.ndarray:
     return w * len(rows)
 
 
-def train(rows: Sequence[dict[str, Any]], embs: Sequence[np.ndarray], l2: float = 1.0, mil_rounds: int = 2
-          ) -> tuple[np.ndarray, float]:
+def nuisance_projection(rows: Sequence[dict[str, Any]], embs: Sequence[np.ndarray], k: int, min_rows: int = 5
+                        ) -> np.ndarray | None:
+    """``I - U U^T``: removes the ``k`` directions along which the training *sources* differ within a class.
+
+    Per class, the mean (over units, then rows) embedding of every source with at least ``min_rows`` rows of
+    that class; the deviations from the class's mean of those source means are stacked and their top ``k``
+    right singular vectors ``U`` are the nuisance directions (style, template, author: what tells sources
+    apart among attacks, and among benign texts, rather than attacks from benign). A head fitted on
+    projected embeddings cannot use them; its weights map back to raw embeddings as ``P @ w`` (same shape,
+    same runtime). Nuisance attribute projection, as in speaker verification. ``None`` when ``k`` is 0 or
+    fewer than two sources qualify.
+    """
+    if k <= 0 or not rows:
+        return None
+    from collections import defaultdict
+
+    means = np.stack([e.mean(axis=0) for e in embs]).astype(np.float64)
+    groups: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        groups[(int(r["label"]), str(r["source"]))].append(i)
+    devs = []
+    for lab in (0, 1):
+        gm = [means[idx].mean(axis=0) for (g_lab, _), idx in sorted(groups.items())
+              if g_lab == lab and len(idx) >= min_rows]
+        if len(gm) >= 2:
+            m = np.stack(gm)
+            devs.append(m - m.mean(axis=0))
+    if not devs:
+        return None
+    _, _, vt = np.linalg.svd(np.concatenate(devs), full_matrices=False)
+    u = vt[:k].T
+    proj: np.ndarray = (np.eye(means.shape[1]) - u @ u.T).astype(np.float32)
+    return proj
+
+
+def train(rows: Sequence[dict[str, Any]], embs: Sequence[np.ndarray], l2: float = 1.0, mil_rounds: int = 2,
+          nap: int = 0) -> tuple[np.ndarray, float]:
     """Multiple-instance logistic regression.
 
     Every window of a benign row is benign; an attack row's label belongs to its top-scoring window.
+    ``nap``: fit on embeddings with that many source directions projected out (:func:`nuisance_projection`;
+    the returned weights apply to raw embeddings).
     """
+    proj = nuisance_projection(rows, embs, nap)
+    if proj is not None:
+        embs = [e @ proj for e in embs]
     rw = row_weights(rows)
     choice: list[np.ndarray] = [np.arange(len(e)) for e in embs]  # round 0: every window carries the row label
     coef, b = np.zeros(DIM + len(CHANNELS), np.float32), 0.0
@@ -163,6 +203,8 @@ def train(rows: Sequence[dict[str, Any]], embs: Sequence[np.ndarray], l2: float 
             if r["label"] == 1 and len(e) > 1:
                 s = e @ coef[:DIM]
                 choice[i] = np.array([int(np.argmax(s))])
+    if proj is not None:
+        coef = np.concatenate([proj @ coef[:DIM], coef[DIM:]]).astype(np.float32)
     return coef, b
 
 
@@ -192,7 +234,7 @@ def grouped_folds(rows: Sequence[dict[str, Any]], k: int = 5, seed: int = 0, by:
 
 
 def oof_logits(rows: Sequence[dict[str, Any]], embs: Sequence[np.ndarray], k: int = 5, l2: float = 1.0,
-               by: str = "source_lang_family") -> np.ndarray:
+               by: str = "source_lang_family", nap: int = 0) -> np.ndarray:
     folds = grouped_folds(rows, k, by=by)
     out = np.empty(len(rows))
     for f in range(k):
@@ -200,7 +242,7 @@ def oof_logits(rows: Sequence[dict[str, Any]], embs: Sequence[np.ndarray], k: in
         te = [i for i, x in enumerate(folds) if x == f]
         if not te:
             continue
-        coef, b = train([rows[i] for i in tr], [embs[i] for i in tr], l2)
+        coef, b = train([rows[i] for i in tr], [embs[i] for i in tr], l2, nap=nap)
         out[te] = logits(coef, b, [rows[i] for i in te], [embs[i] for i in te])
     return out
 
@@ -231,6 +273,9 @@ def threshold_for_fpr(scores: np.ndarray, labels: np.ndarray, target_fpr: float,
 
 
 L2_GRID = (3.0, 10.0, 30.0, 100.0, 300.0)
+# nuisance directions projected out (:func:`nuisance_projection`), chosen with L2 on the same out-of-fold AUC;
+# (0,) = plain logistic regression (the heads published before nuisance projection)
+NAP_GRID: tuple[int, ...] = (0, 2, 4, 8, 16)
 THRESHOLD_WEIGHTED = False  # experiment switch: every source's benign rows weigh the same in the threshold's FPR
 
 
@@ -244,27 +289,29 @@ def source_equal_weights(rows: Sequence[dict[str, Any]]) -> np.ndarray:
 def fit_head(rows: Sequence[dict[str, Any]], embs: Sequence[np.ndarray], target_fpr: float = 0.02,
              l2: float | None = None, k: int = 5, by: str = "source_lang_family"
              ) -> tuple[np.ndarray, float, dict[str, Any]]:
-    """Train on ``rows``; pick L2 and the operating point on their grouped out-of-fold scores; shift it to p=0.5."""
+    """Train on ``rows``; pick L2 (and ``NAP_GRID``'s projection) and the operating point on their grouped
+    out-of-fold scores; shift it to p=0.5."""
     labels = np.array([r["label"] for r in rows])
     grid = L2_GRID if l2 is None else (l2,)
     best = None
     for cand in grid:  # chosen on the training rows' out-of-fold AUC, never on held-out sources
-        o = oof_logits(rows, embs, k, cand, by)
-        a = auc(o, labels)
-        if best is None or a > best[0] + 1e-9:
-            best = (a, cand, o)
+        for nap in NAP_GRID:
+            o = oof_logits(rows, embs, k, cand, by, nap)
+            a = auc(o, labels)
+            if best is None or a > best[0] + 1e-9:
+                best = (a, cand, o, nap)
     assert best is not None
-    _, l2, oof = best
+    _, l2, oof, nap = best
     t = threshold_for_fpr(oof, labels, target_fpr, source_equal_weights(rows) if THRESHOLD_WEIGHTED else None)
-    coef, b = train(rows, embs, l2)
+    coef, b = train(rows, embs, l2, nap=nap)
     # OOF logits came from fold models; map the threshold onto the full model by quantile of benign rows
     full = logits(coef, b, rows, embs)
     q = float((oof[labels == 0] < t).mean()) if (labels == 0).any() else 1.0
     t_full = float(np.quantile(full[labels == 0], min(max(q, 0.0), 1.0))) if (labels == 0).any() else t
     t_used = max(t, t_full)  # the full model scores its own training rows optimistically: take the stricter
     info: dict[str, Any] = {
-        "l2": l2, "oof_auc": best[0], "oof_threshold_logit": t, "full_quantile_threshold_logit": t_full,
-        "target_fpr": target_fpr, "inner_folds_by": by,
+        "l2": l2, "nuisance_dirs": nap, "oof_auc": best[0], "oof_threshold_logit": t,
+        "full_quantile_threshold_logit": t_full, "target_fpr": target_fpr, "inner_folds_by": by,
         "oof_recall_at_threshold": float((oof[labels == 1] >= t).mean()) if (labels == 1).any() else None}
     return coef, b - t_used, info
 
