@@ -126,6 +126,8 @@ def summarise(rounds: list[dict[str, dict[str, Any]]], configs: list[str], cases
                 entry[key] = statistics.median(values)
                 entry["added_" + key] = (statistics.median(added), min(added), max(added))
             entry["gc_us_per_call"] = statistics.median(sum(row["gc_us_per_call"]) for row in rows)
+            names = sorted({k for row in rows for k in row.get("threads_us", {})})
+            entry["threads_us"] = {k: statistics.median(row["threads_us"].get(k, 0.0) for row in rows) for k in names}
             entry["gc_full_collections"] = sum(row["gc_collections"][2] for row in rows)
             table[case][config] = entry
     return table
@@ -149,6 +151,12 @@ def report(table: dict[str, Any], configs: list[str], meta: str) -> str:
                 continue
             lines.append(f"  {config:<46}{_fmt(e['added_caller_median_us']):>24}{_fmt(e['added_process_us']):>26}"
                          f"{e['gc_us_per_call']:>9.1f}{e['gc_full_collections']:>9}")
+        lines.append("")
+        lines.append(f"{case}: CPU µs per call by thread, absolute (median over rounds; threads under 1 µs left out)")
+        for config in configs:
+            threads = {k: v for k, v in by_config[config].get("threads_us", {}).items() if v >= 1.0}
+            lines.append(f"  {config:<46}" + ", ".join(f"{k} {v:.0f}" for k, v in
+                                                      sorted(threads.items(), key=lambda kv: -kv[1])))
         lines.append("")
     lines += [f"  {k}: {LABELS[k.partition('@')[0]]}" + (" (the --base-root checkout)" if "@" in k else "")
               for k in configs]

@@ -5,7 +5,10 @@
 Prints one JSON line: per case, the caller thread's CPU per call (median and mean of per-call
 ``time.thread_time``), the whole process's CPU per call (``time.process_time`` over the timed
 phase, which ends with a flush of the deferred work: llmwatch's record pipeline and store, and the
-span processor), wall time per call, and the garbage collector's work in the phase.
+span processor), wall time per call, the garbage collector's work in the phase, and the CPU per
+call of every thread by name (the caller, llmwatch's record worker and store threads, the span
+processor): a thread's own clock needs no subtraction of another process's figure, so it is the
+steadiest figure on a shared machine.
 
 Configurations (only the standard library is imported before one is chosen, so the peer's
 configuration runs in its own virtualenv without llmwatch's dependencies):
@@ -149,6 +152,21 @@ def cases(config: str, base_url: str, names: list[str]) -> dict[str, Callable[[]
     return {n: out[n] for n in names}
 
 
+def thread_clocks() -> dict[str, int]:
+    """CPU nanoseconds of every live thread, by name (numbered when names repeat)."""
+    out: dict[str, int] = {}
+    for t in threading.enumerate():
+        if t.ident is None:
+            continue
+        try:
+            ns = time.clock_gettime_ns(time.pthread_getcpuclockid(t.ident))
+        except (OSError, AttributeError):  # a thread that just ended; or no per-thread clocks here
+            continue
+        name = "caller" if t is threading.main_thread() else t.name
+        out[name if name not in out else f"{name}#{t.ident}"] = ns
+    return out
+
+
 def measure(fn: Callable[[], None], flush: Callable[[], None], calls: int, warmup: int, gcs: _Gc) -> dict[str, Any]:
     for _ in range(warmup):
         fn()
@@ -157,6 +175,7 @@ def measure(fn: Callable[[], None], flush: Callable[[], None], calls: int, warmu
     thread: list[float] = []
     wall: list[float] = []
     gc0 = gcs.snapshot()
+    t0 = thread_clocks()
     p0 = time.process_time_ns()
     w_all = time.perf_counter_ns()
     for _ in range(calls):
@@ -167,14 +186,18 @@ def measure(fn: Callable[[], None], flush: Callable[[], None], calls: int, warmu
         thread.append((time.thread_time_ns() - c0) / 1000)
     flush()  # deferred work (records, store, spans) lands in this phase's process CPU
     p1 = time.process_time_ns()
+    t1 = thread_clocks()
     w_all = time.perf_counter_ns() - w_all
     gc1 = gcs.snapshot()
+    # Threads alive at both ends (a thread that ended in between is in process_us only).
+    threads = {k: (t1[k] - t0[k]) / 1000 / calls for k in t1 if k in t0}
     return {
         "caller_median_us": statistics.median(thread), "caller_mean_us": statistics.fmean(thread),
         "process_us": (p1 - p0) / 1000 / calls, "wall_median_us": statistics.median(wall),
         "phase_wall_us": w_all / 1000 / calls,
         "gc_collections": [b - a for a, b in zip(gc0[0], gc1[0])],
         "gc_us_per_call": [(b - a) * 1e6 / calls for a, b in zip(gc0[1], gc1[1])],
+        "threads_us": threads,
     }
 
 

@@ -130,3 +130,35 @@ def test_a_redactor_that_fails_keeps_the_record_for_the_store_but_not_its_conten
     stored = Redaction(Broken()).for_store(dataclasses.replace(rec))
     assert stored.input_messages is None and stored.metadata == {"redaction_failed": True}
     assert stored.record_id == rec.record_id
+
+
+_PREFILTER_ALPHABET = st.sampled_from(list("abcdefghijklmnopqrstuvwxyzABCDEFSKIJ-_:.@ 0123456789") +
+                                      ["secret", "SeCrEt", "ſecret", "eyJ", "sk-", "ghp_", "xoxb-", "AKIA",
+                                       "ASIA", "a:b", "０", "١", "é", "İ", "\u212a"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_PREFILTER_ALPHABET, max_size=30).map("".join))
+def test_the_pre_filter_never_skips_a_text_a_built_in_rule_could_match(text):
+    """The split pre-filter (substring tests, casefold) passes at least every text the one
+    alternation it replaced passed, and every text the full rule scan finds anything in."""
+    import re
+
+    from llmwatch.scoring import pii
+
+    old = re.compile(r"[\d@]|eyJ|sk-|gh[pousr]_|xox[abposr]-|AKIA|ASIA|(?i:secret)|[0-9A-Fa-f]:[0-9A-Fa-f]")
+    if old.search(text) is not None:
+        assert pii._candidate(text)
+    unfiltered = Redactor()
+    unfiltered._candidate = None  # scan everything
+    if unfiltered.find(text):
+        assert pii._candidate(text)
+
+
+def test_remembered_redactions_count_their_kinds_every_time():
+    r = Redactor()
+    text = "mail bob@example.com or carol@example.org"
+    first = r.text(text)
+    second = r.text(text)
+    assert first == second and first[1]["email"] == 2
+    assert "bob@example.com" not in second[0]

@@ -123,8 +123,32 @@ _GATES: dict[str, Gate] = {
 # Every match of a built-in rule holds a digit, an "@", a secret's literal prefix, "secret", or (an
 # IPv6 address written in letters alone) hex:hex. A text with none of them cannot match, so it
 # skips the gates and the scan: most strings in a call's messages (roles, part types, prose
-# without numbers) are such texts, and one search in C is all they cost.
-_CANDIDATE = re.compile(r"[\d@]|eyJ|sk-|gh[pousr]_|xox[abposr]-|AKIA|ASIA|(?i:secret)|[0-9A-Fa-f]:[0-9A-Fa-f]").search
+# without numbers) are such texts. The test is split into what C does fastest: one character-class
+# search, substring tests for the literal prefixes, a regex only where its first letters occur, and
+# ``casefold()`` (a superset of the regex engine's case-insensitive match) for "secret". One
+# alternation of all of them cost ~14 µs on 400 characters of prose; this ~4 µs.
+_DIGIT_OR_AT = re.compile(r"[\d@]").search
+_GITHUB = re.compile(r"gh[pousr]_").search
+_SLACK = re.compile(r"xox[abposr]-").search
+_HEX_COLON = re.compile(r"[0-9A-Fa-f]:[0-9A-Fa-f]").search
+
+
+def _candidate(text: str) -> bool:
+    """Whether any built-in rule could match ``text`` (False: none can)."""
+    if _DIGIT_OR_AT(text) is not None or "eyJ" in text or "sk-" in text or "AKIA" in text or "ASIA" in text:
+        return True
+    if ("gh" in text and _GITHUB(text) is not None) or ("xox" in text and _SLACK(text) is not None):
+        return True
+    if ":" in text and _HEX_COLON(text) is not None:
+        return True
+    return "secret" in text.casefold()
+
+
+# Redacted forms of short strings are remembered (system prompts, few-shot examples and tool
+# schemas recur in nearly every call): a hit is a dict lookup plus the kinds found, instead of the
+# pre-filter, the gates and the scan. Bounded; emptied when full.
+_MEMO_MAX_CHARS = 2048
+_MEMO_MAX_ENTRIES = 2048
 
 #: Built-in kinds, in the order they are tried.
 KINDS: tuple[str, ...] = tuple(k for k, _, _ in _BUILTIN)
@@ -148,7 +172,8 @@ class Redactor:
         self._res: dict[frozenset[int], re.Pattern[str] | None] = {}
         self._gates = [(i, _GATES[k]) for i, k in enumerate(self.kinds) if i >= len(patterns)]
         # User patterns can match anything: only the built-ins alone allow the pre-filter.
-        self._candidate = _CANDIDATE if builtin and not patterns else None
+        self._candidate = _candidate if builtin and not patterns else None
+        self._memo: dict[str, tuple[str, tuple[tuple[str, int], ...]]] = {}
         self._without(frozenset())  # compile the full alternation now, not on the first call
 
     def _without(self, skip: frozenset[int]) -> re.Pattern[str] | None:
@@ -169,12 +194,31 @@ class Redactor:
 
     def _text(self, text: str, counts: collections.Counter[str]) -> str:
         """:meth:`text`, counting into ``counts``."""
-        candidate = self._candidate
-        if not text or (candidate is not None and candidate(text) is None):
+        if not text:
             return text
-        run = max(map(len, _DIGIT_RUN.findall(text)), default=0)
-        skip = frozenset(i for i, gate in self._gates if not gate(text, run))
-        return self._scan(text, 0, len(text), skip, counts, len(text))[0]
+        memo = self._memo
+        hit = memo.get(text)
+        if hit is not None:
+            for kind, n in hit[1]:
+                counts[kind] += n
+            return hit[0]
+        candidate = self._candidate
+        found: tuple[tuple[str, int], ...] = ()
+        if candidate is not None and not candidate(text):
+            out = text
+        else:
+            run = max(map(len, _DIGIT_RUN.findall(text)), default=0)
+            skip = frozenset(i for i, gate in self._gates if not gate(text, run))
+            mine: collections.Counter[str] = collections.Counter()
+            out = self._scan(text, 0, len(text), skip, mine, len(text))[0]
+            found = tuple(mine.items())
+            for kind, n in found:
+                counts[kind] += n
+        if len(text) <= _MEMO_MAX_CHARS:
+            if len(memo) >= _MEMO_MAX_ENTRIES:
+                memo.clear()
+            memo[text] = (out, found)
+        return out
 
     def _scan(self, text: str, pos: int, end: int, skip: frozenset[int], counts: collections.Counter[str],
               limit: int) -> tuple[str, int]:
