@@ -97,13 +97,15 @@ def bench_python(venv: Path, make: bool) -> str:
     return str(python)
 
 
-def run_child(python: str, config: str, base: str, args: argparse.Namespace) -> dict[str, Any]:
+def run_child(python: str, config: str, base: str, args: argparse.Namespace, pairs: int = 0) -> dict[str, Any]:
     env = dict(os.environ)
     config, _, which = config.partition("@")
     root = args.base_root if which == "base" else args.root
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     cmd = [python, str(CHILD), config, "--base-url", base, "--cases", args.cases, "--calls", str(args.calls),
            "--warmup", str(args.warmup), "--scorers", args.scorers]
+    if pairs:
+        cmd += ["--pairs", str(pairs)]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, timeout=900)
     if out.returncode != 0:
         raise SystemExit(f"{config} failed:\n{out.stderr[-4000:]}")
@@ -131,6 +133,38 @@ def summarise(rounds: list[dict[str, dict[str, Any]]], configs: list[str], cases
             entry["gc_full_collections"] = sum(row["gc_collections"][2] for row in rows)
             table[case][config] = entry
     return table
+
+
+def summarise_pairs(rounds: list[dict[str, dict[str, Any]]], configs: list[str], cases: list[str]) -> dict[str, Any]:
+    """Per case and configuration: the median and quartiles of every pair's difference, pooled over rounds."""
+    table: dict[str, Any] = {}
+    for case in cases:
+        table[case] = {}
+        for config in configs:
+            samples = [r[config][case]["paired"] for r in rounds if config in r and case in r[config]]
+            if not samples:
+                continue
+            entry = {}
+            for key in ("caller_median_us", "process_us"):
+                values = [v for sample in samples for v in sample[key]]
+                q1, med, q3 = statistics.quantiles(values, n=4) if len(values) > 1 else (values[0],) * 3
+                entry[key] = (med, q1, q3, len(values))
+            table[case][config] = entry
+    return table
+
+
+def report_pairs(table: dict[str, Any], block: int) -> str:
+    lines = []
+    for case, by_config in table.items():
+        calls = block if "stream" not in case else block // 2
+        lines.append(f"{case}: µs per call added over bare, paired blocks of {calls} calls in one process "
+                     "(median of all pairs [quartiles], pairs)")
+        lines.append(f"  {'configuration':<46}{'caller thread':>26}{'whole process':>28}")
+        for config, e in by_config.items():
+            cells = [f"{e[k][0]:+.0f} [{e[k][1]:+.0f} … {e[k][2]:+.0f}]" for k in ("caller_median_us", "process_us")]
+            lines.append(f"  {config:<46}{cells[0]:>26}{cells[1]:>28}   n={e['process_us'][3]}")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def _fmt(triple: tuple[float, float, float]) -> str:
@@ -180,6 +214,10 @@ def main() -> int:
     ap.add_argument("--base-root", type=Path, help="also run each llmwatch configuration from this checkout, "
                     "as CONFIG@base (before/after in one run; e.g. a `git worktree` of the previous commit)")
     ap.add_argument("--json", type=Path, help="also write every round's raw results here")
+    ap.add_argument("--pairs", type=int, default=0,
+                    help="also run each configuration (but bare) in paired mode: this many pairs of short blocks "
+                         "(bare, configuration) in one fresh process per round, --pair-calls calls a block")
+    ap.add_argument("--pair-calls", type=int, default=20)
     args = ap.parse_args()
     configs = [c for c in args.configs.split(",") if c]
     if "bare" not in configs:
@@ -204,6 +242,14 @@ def main() -> int:
                 if config == "peer":  # it observes OpenAI calls only
                     results[config] = {k: v for k, v in results[config].items()
                                        if k in ("chat", "stream_20", "chain_3_levels") or not isinstance(v, dict)}
+            if args.pairs:
+                block_args = argparse.Namespace(**{**vars(args), "calls": args.pair_calls, "warmup": 5})
+                for config in order:
+                    if config != "bare":
+                        got = run_child(python, config, base, block_args, pairs=args.pairs)
+                        results[config] = {**results[config],
+                                           **{k: {**results[config].get(k, {}), "paired": v["paired"]}
+                                              for k, v in got.items() if isinstance(v, dict) and "paired" in v}}
             rounds.append(results)
             print(f"round {r + 1}/{args.rounds} done ({', '.join(order)})", file=sys.stderr)
     finally:
@@ -216,8 +262,13 @@ def main() -> int:
             f"per configuration and round; scorers={args.scorers or 'none'}")
     table = summarise(rounds, configs, cases)
     print(report(table, configs, meta))
+    pair_table = summarise_pairs(rounds, [c for c in configs if c != "bare"], cases) if args.pairs else {}
+    if pair_table:
+        print()
+        print(report_pairs(pair_table, args.pair_calls))
     if args.json:
-        args.json.write_text(json.dumps({"meta": meta, "rounds": rounds, "table": table}, indent=1))
+        args.json.write_text(json.dumps({"meta": meta, "rounds": rounds, "table": table, "pairs": pair_table},
+                                        indent=1))
     return 0
 
 

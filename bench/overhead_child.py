@@ -201,6 +201,45 @@ def measure(fn: Callable[[], None], flush: Callable[[], None], calls: int, warmu
     }
 
 
+def switch(config: str, base_url: str, store_dir: str, scorers: tuple[str, ...]
+           ) -> tuple[Callable[[], None], Callable[[], None], Callable[[], None]]:
+    """For paired blocks in one process: ``(on, off, flush)``. llmwatch is initialised once and
+    switched off by its own suppression flag (what it sets around its own provider calls: the
+    wrapper then passes straight through), so nothing is re-initialised between blocks; the peer,
+    which has no such flag, is instrumented and uninstrumented."""
+    if config == "peer":
+        tp, mp, _ = _setup_otel()
+        os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "gen_ai_latest_experimental")
+        os.environ.setdefault("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "span_only")
+        from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
+
+        inst = OpenAIInstrumentor()
+        return (lambda: inst.instrument(tracer_provider=tp, meter_provider=mp)), inst.uninstrument, \
+            (lambda: tp.force_flush())
+    flush, _ = configure(config, base_url, store_dir, scorers)
+    from llmwatch.instrumentation.state import suppressed
+
+    return (lambda: suppressed.set(False)), (lambda: suppressed.set(True)), flush
+
+
+def paired(fn: Callable[[], None], on: Callable[[], None], off: Callable[[], None], flush: Callable[[], None],
+           pairs: int, block: int, warmup: int, gcs: _Gc) -> dict[str, Any]:
+    """``pairs`` pairs of short blocks in this process, the bare client and the configuration (the
+    order flips every pair), each timed as :func:`measure` does (the configuration's block ends by
+    flushing its deferred work). Each pair's difference is one sample: the machine's speed, which
+    drifts by more than the effect on shared machines, changes little within a pair."""
+    deltas: dict[str, list[float]] = {"caller_median_us": [], "process_us": []}
+    for i in range(pairs):
+        got: dict[str, dict[str, Any]] = {}
+        for mode in (("bare", "on") if i % 2 == 0 else ("on", "bare")):
+            (on if mode == "on" else off)()
+            got[mode] = measure(fn, flush if mode == "on" else (lambda: None), block, warmup, gcs)
+        for key in deltas:
+            deltas[key].append(got["on"][key] - got["bare"][key])
+    off()
+    return {"paired": deltas, "pairs": pairs, "block": block}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("config", choices=("bare", "peer", "lw", "lw-full", "lw-full-redact"))
@@ -209,10 +248,28 @@ def main() -> int:
     ap.add_argument("--calls", type=int, default=400)
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--scorers", default="")
+    ap.add_argument("--pairs", type=int, default=0,
+                    help="paired mode: this many (bare, configuration) pairs of --calls-call blocks in this process")
     args = ap.parse_args()
     names = [c for c in args.cases.split(",") if c]
     scorers = tuple(s for s in args.scorers.split(",") if s)
     gcs = _Gc()
+    if args.pairs:
+        if args.config == "bare":
+            raise SystemExit("paired mode compares a configuration with the bare client: pick one")
+        with tempfile.TemporaryDirectory(prefix="llmwatch-bench-") as store_dir:
+            on, off, flush = switch(args.config, args.base_url, store_dir, scorers)
+            fns = cases(args.config, args.base_url, names)
+            out: dict[str, Any] = {"config": args.config}
+            for name, fn in fns.items():
+                block = args.calls if "stream" not in name else max(1, args.calls // 2)
+                out[name] = paired(fn, on, off, flush, args.pairs, block, args.warmup, gcs)
+            if args.config.startswith("lw"):
+                import llmwatch
+
+                llmwatch.shutdown()
+        print(json.dumps(out))
+        return 0
     with tempfile.TemporaryDirectory(prefix="llmwatch-bench-") as store_dir:
         flush, exporter = configure(args.config, args.base_url, store_dir, scorers)
         fns = cases(args.config, args.base_url, names)
