@@ -125,11 +125,16 @@ def test_usearch_and_the_exact_scan_agree_on_the_nearest_neighbour(tmp_path, mon
         monkeypatch.setattr(vectors, "EXACT_LIMIT", 100)
         assert hnsw.sync(conn) == 400
     assert exact.describe() == "exact scan (400 vectors)" and hnsw.describe() == "usearch hnsw (400 vectors)"
-    for q in x[:25]:
+    # HNSW is approximate (its graph depends on insertion order and threads): it may miss a query's
+    # nearest neighbour now and then, never find one nearer than the exact scan, and must agree on
+    # nearly all of them (the same call, or one that ties with it: int8 near-duplicates can be equal).
+    agree = 0
+    for q in x[:40]:
         (a, sa_), (b, sb) = exact.search(q, 1)[0], hnsw.search(q, 1)[0]
-        # the same call, or one that ties with it (int8 vectors of near-duplicates can be equal)
-        assert a == b or sa_ == pytest.approx(sb, abs=1e-6)
-        assert sa_ == pytest.approx(sb, abs=0.01)
+        assert sb <= sa_ + 0.01  # the two score int8 vectors slightly differently (within 0.01)
+        agree += a == b or sa_ == pytest.approx(sb, abs=1e-6)
+        assert a != b or sa_ == pytest.approx(sb, abs=0.01)
+    assert agree >= 36, f"top-1 agreement {agree}/40"
 
 
 def test_the_index_is_saved_reloaded_extended_and_rebuilt_when_damaged(tmp_path, monkeypatch):
