@@ -136,8 +136,8 @@ class _Counter(Protocol):
 # Counts of short strings are remembered per encoding: roles, tool names and system prompts recur
 # in nearly every call of an app, and a dict lookup is ~50 ns where encoding a 1 KB system prompt
 # is ~30 µs. Bounded: the table is emptied when full (no per-entry bookkeeping on the hit path).
-_MEMO_MAX_CHARS = 8192
-_MEMO_MAX_ENTRIES = 4096
+_MEMO_MAX_CHARS = 4096
+_MEMO_MAX_ENTRIES = 2048  # at most ~8 MB of remembered text
 
 
 class _EncodingCounter:
