@@ -106,6 +106,8 @@ def run_child(python: str, config: str, base: str, args: argparse.Namespace, pai
            "--warmup", str(args.warmup), "--scorers", args.scorers]
     if pairs:
         cmd += ["--pairs", str(pairs)]
+    elif args.rate:
+        cmd += ["--rate", str(args.rate)]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, timeout=900)
     if out.returncode != 0:
         raise SystemExit(f"{config} failed:\n{out.stderr[-4000:]}")
@@ -218,6 +220,9 @@ def main() -> int:
                     help="also run each configuration (but bare) in paired mode: this many pairs of short blocks "
                          "(bare, configuration) in one fresh process per round, --pair-calls calls a block")
     ap.add_argument("--pair-calls", type=int, default=20)
+    ap.add_argument("--rate", type=float, default=0.0,
+                    help="pace each fresh process's timed calls at this many a second, as an app that is not "
+                         "saturated (0, the default: back to back)")
     args = ap.parse_args()
     configs = [c for c in args.configs.split(",") if c]
     if "bare" not in configs:
@@ -259,7 +264,9 @@ def main() -> int:
     meta = (f"llmwatch overhead: openai {versions.get('openai', '?')}, python {rounds[0]['bare']['python']}, "
             f"{os.cpu_count()} cpus, "
             f"{args.rounds} rounds x {args.calls} calls (streams {max(1, args.calls // 2)}), a fresh process "
-            f"per configuration and round; scorers={args.scorers or 'none'}")
+            f"per configuration and round; "
+            + (f"paced at {args.rate:g} calls/s; " if args.rate else "")
+            + f"scorers={args.scorers or 'none'}")
     table = summarise(rounds, configs, cases)
     print(report(table, configs, meta))
     pair_table = summarise_pairs(rounds, [c for c in configs if c != "bare"], cases) if args.pairs else {}

@@ -167,7 +167,11 @@ def thread_clocks() -> dict[str, int]:
     return out
 
 
-def measure(fn: Callable[[], None], flush: Callable[[], None], calls: int, warmup: int, gcs: _Gc) -> dict[str, Any]:
+def measure(fn: Callable[[], None], flush: Callable[[], None], calls: int, warmup: int, gcs: _Gc,
+            rate: float = 0.0) -> dict[str, Any]:
+    """Time ``calls`` calls of ``fn`` back to back, or paced at ``rate`` calls a second (an app
+    that is not saturated: the deferred work then comes in smaller batches, and the background
+    threads' wake-ups between calls count in the process CPU)."""
     for _ in range(warmup):
         fn()
     flush()
@@ -178,12 +182,16 @@ def measure(fn: Callable[[], None], flush: Callable[[], None], calls: int, warmu
     t0 = thread_clocks()
     p0 = time.process_time_ns()
     w_all = time.perf_counter_ns()
+    slot = time.perf_counter()
     for _ in range(calls):
         c0 = time.thread_time_ns()
         w0 = time.perf_counter_ns()
         fn()
         wall.append((time.perf_counter_ns() - w0) / 1000)
         thread.append((time.thread_time_ns() - c0) / 1000)
+        if rate:
+            slot += 1.0 / rate
+            time.sleep(max(0.0, slot - time.perf_counter()))
     flush()  # deferred work (records, store, spans) lands in this phase's process CPU
     p1 = time.process_time_ns()
     t1 = thread_clocks()
@@ -250,7 +258,11 @@ def main() -> int:
     ap.add_argument("--scorers", default="")
     ap.add_argument("--pairs", type=int, default=0,
                     help="paired mode: this many (bare, configuration) pairs of --calls-call blocks in this process")
+    ap.add_argument("--rate", type=float, default=0.0,
+                    help="pace the timed calls at this many a second (0: back to back)")
     args = ap.parse_args()
+    if args.rate and args.pairs:
+        raise SystemExit("--rate applies to the fresh-process phase, not to paired blocks")
     names = [c for c in args.cases.split(",") if c]
     scorers = tuple(s for s in args.scorers.split(",") if s)
     gcs = _Gc()
@@ -279,7 +291,7 @@ def main() -> int:
                                   "versions": {"openai": openai.__version__}}
         for name, fn in fns.items():
             result[name] = measure(fn, flush, args.calls if "stream" not in name else max(1, args.calls // 2),
-                                   args.warmup, gcs)
+                                   args.warmup, gcs, args.rate)
         result["spans_exported"] = exporter.count if exporter is not None else 0
         if args.config.startswith("lw"):
             import llmwatch

@@ -311,6 +311,23 @@ def optional_duration(v: Any) -> float | None:
         raise ValueError(f"{DURATION_FORM}, or none/off to keep everything") from None
 
 
+MAX_COMMIT_DELAY = 60.0
+
+
+def commit_delay(v: Any) -> float:
+    """0 (commit as soon as records arrive) or a :func:`duration` of at most a minute."""
+    form = f"0 (no wait) or {DURATION_FORM}, at most 60s"
+    if not isinstance(v, bool) and (v == 0 or (isinstance(v, str) and v.strip() in ("0", "0s", "0ms"))):
+        return 0.0
+    try:
+        seconds = duration(v)
+    except ValueError:
+        raise ValueError(form) from None
+    if seconds > MAX_COMMIT_DELAY:
+        raise ValueError(form)
+    return seconds
+
+
 #: The embedded (SQLite) prompt log's default retention: 30 days.
 EMBEDDED_RETENTION = 30 * 86400.0
 

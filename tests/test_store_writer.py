@@ -5,11 +5,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
+
+import pytest
 
 from tests.test_store_support import make_record, metric, rows, store_url, write  # noqa: F401
 
 from llmwatch import logs
 from llmwatch.config import Config
+from llmwatch.options import ConfigError
 from llmwatch.store import open_sink
 from llmwatch.store.rows import prompt_hash
 
@@ -104,3 +108,66 @@ def test_a_forked_child_writes_its_own_records_and_the_parent_keeps_writing(tmp_
     sink.close()
     assert rows(url) == [(60,)]
     assert logs.count(url, user="child") == 20 and logs.count(url, user="parent") == 30
+
+
+def _delayed_sink(url, tmp_path, **options):
+    return open_sink(url=url, registry=__import__("prometheus_client").CollectorRegistry(),
+                     spool_dir=tmp_path / "spool", retention="none", **options)
+
+
+def _transactions(sink) -> float:
+    return metric(sink, "llmwatch_store_batch_duration_seconds_count")
+
+
+def _wait_for(predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "the writer did not commit in time"
+        time.sleep(0.02)
+
+
+def test_writes_within_the_commit_delay_share_one_transaction(store_url, tmp_path):
+    """Records wait up to ``commit_delay`` for others: five writes (as the SDK's worker makes one
+    every 0.2 s on a quiet app) are committed together when flush() asks, not one by one."""
+    sink = _delayed_sink(store_url, tmp_path, commit_delay=60.0)
+    try:
+        recs = [make_record() for _ in range(15)]
+        for i in range(5):
+            sink.write(recs[3 * i:3 * i + 3])
+            time.sleep(0.05)
+        time.sleep(0.2)  # room for a writer that (wrongly) did not wait
+        assert _transactions(sink) == 0 and rows(store_url) == [(0,)]
+        assert sink.flush(30)
+        assert rows(store_url) == [(15,)]
+        assert _transactions(sink) == 1
+        assert metric(sink, "llmwatch_store_records_written_total") == 15
+    finally:
+        sink.close()
+
+
+def test_a_full_batch_and_close_do_not_wait_for_the_commit_delay(store_url, tmp_path):
+    sink = _delayed_sink(store_url, tmp_path, commit_delay=60.0, batch_size=10)
+    sink.write([make_record() for _ in range(25)])
+    _wait_for(lambda: rows(store_url)[0][0] >= 20)  # two full batches, no flush
+    sink.close()  # the last five: written by close, not left behind
+    assert rows(store_url) == [(25,)]
+
+
+def test_no_commit_delay_writes_as_records_arrive(store_url, tmp_path):
+    sink = _delayed_sink(store_url, tmp_path, commit_delay=0)
+    try:
+        sink.write([make_record() for _ in range(4)])
+        _wait_for(lambda: rows(store_url) == [(4,)])
+        sink.write([make_record() for _ in range(2)])
+        _wait_for(lambda: rows(store_url) == [(6,)])
+    finally:
+        sink.close()
+
+
+def test_the_commit_delay_option_is_validated():
+    assert Config.resolve({}, environ={}).store_commit_delay == 2.0
+    assert Config.resolve({}, environ={"LLMWATCH_STORE_COMMIT_DELAY": "500ms"}).store_commit_delay == 0.5
+    assert Config.resolve({"store_commit_delay": 0}, environ={}).store_commit_delay == 0.0
+    for bad in ("-1", "61s", "2 parsecs", True):
+        with pytest.raises(ConfigError, match=r"store_commit_delay.*at most 60s"):
+            Config.resolve({"store_commit_delay": bad}, environ={})

@@ -74,4 +74,5 @@ def open_sink(config: Any = None, registry: Any = None, *, url: str | None = Non
         options["batch_size"] = max(BATCH_SIZE, int(config.batch_size))
     return StoreSink(resolved, store_metrics(registry), Spool(spool_dir, max_bytes=max_bytes),
                      capture_content=config.store_capture_content, mask_literals=mask_literals,
-                     retention=keep, redactor=redactor, **options)
+                     retention=keep, redactor=redactor,
+                     **{"commit_delay": config.store_commit_delay, **options})

@@ -1,7 +1,12 @@
 """The prompt-log sink: a writer thread that batches call records into SQL, spooling on outage.
 
 ``write()`` (called by the SDK's record pipeline, never on the app's thread) only appends to a
-bounded in-memory queue. With PostgreSQL a converter thread takes batches from the queue,
+bounded in-memory queue. Records wait there up to ``commit_delay`` seconds (default 2 s, the
+``store_commit_delay`` option) for others to share their transaction, or until a batch is full, or
+until ``flush()``/``close()``: a transaction's fixed cost (begin, three statements, commit, the WAL
+checkpoint it triggers) is several times a row's own, so an app making a few calls a second paid
+it once per call (``bench/store_commit.py``, SQLite, writer CPU per row: ~620 µs at one row per
+transaction, ~110 µs at 20, ~65 µs at 100 and more). With PostgreSQL a converter thread takes batches from the queue,
 redacts them and builds row tuples (``rows.build_row``) with their rollup figures, while
 ``PG_WRITERS`` writer threads, each with its own connection, insert earlier batches; the server
 does most of the work, in its own processes.
@@ -51,6 +56,9 @@ _READY = 2  # converted batches that may wait for the writer
 # 5,000 per batch, 20.3k at 10,000, 15.2k at 20,000 (past the page cache); PostgreSQL 14.4k at
 # 5,000 vs 16.5k at 10,000, and 10,000 vs 20,000 within noise (13.6k vs 14.3k).
 BATCH_SIZE = 10_000
+# Seconds a record may wait for others to share its transaction (see the module docstring); the
+# ``store_commit_delay`` option. OpenTelemetry's batch span processor waits 5 s.
+COMMIT_DELAY = 2.0
 # PostgreSQL writer threads, each with its own connection: the server's work per row (full-text
 # vector, GIN and B-tree upkeep) is what limits one connection, and two server processes use the
 # core the client leaves idle. Same run, pre-converted batches (time-ordered ids): 15.0k/15.6k records/s with one
@@ -66,7 +74,7 @@ class StoreSink:
     def __init__(self, url: str, metrics: StoreMetrics, spool: Spool, *, capture_content: bool = True,
                  mask_literals: bool = False, max_pending: int = 100_000, batch_size: int | None = None,
                  retry_min: float = 0.2, retry_max: float = 5.0, retention: float | None = None,
-                 redactor: RecordRedactor | None = None) -> None:
+                 redactor: RecordRedactor | None = None, commit_delay: float = COMMIT_DELAY) -> None:
         self.url = url
         self.metrics = metrics
         self.spool = spool
@@ -74,6 +82,7 @@ class StoreSink:
         self.mask_literals = mask_literals
         self.max_pending = max_pending
         self.batch_size = batch_size or BATCH_SIZE
+        self.commit_delay = float(commit_delay)
         self.retry_min, self.retry_max = retry_min, retry_max
         self.retention = retention
         self.redactor = redactor
@@ -88,6 +97,8 @@ class StoreSink:
         self._input = threading.Condition(lock)  # records or room for the converter
         self._converter_idle = False
         self._pending: collections.deque[CallRecord] = collections.deque()
+        self._due_at = 0.0  # monotonic time by which the oldest pending record is committed
+        self._urgent = 0  # flush() calls waiting: everything pending is due now
         self._ready: collections.deque[Batch] = collections.deque()  # converted batches
         self._converting = False
         self._busy = 0  # writers inserting a batch
@@ -113,8 +124,13 @@ class StoreSink:
             if self._closed or room < len(records):
                 overflow = records if self._closed else records[max(room, 0):]
                 records = () if self._closed else records[:max(room, 0)]
+            first = not self._pending
             self._pending.extend(records)
-            if self._converter_idle and records:  # one wake-up, not one per record
+            if first and records:
+                self._due_at = time.monotonic() + self.commit_delay
+            # One wake-up per transaction, not one per write: when the queue was empty (the writer
+            # then sleeps until the delay is up) or a batch is full.
+            if self._converter_idle and records and (first or len(self._pending) >= self.batch_size):
                 self._converter_idle = False
                 if self._inline:
                     self._cond.notify_all()
@@ -133,12 +149,17 @@ class StoreSink:
         with self._cond:
             if self._outage:
                 self._retry_at = 0.0
-                self._cond.notify_all()
-            while self._pending or self._ready or self._converting or self._busy:
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    return False
-                self._cond.wait(left)
+            self._urgent += 1  # pending records are due now (commit_delay does not apply)
+            self._cond.notify_all()
+            self._input.notify_all()
+            try:
+                while self._pending or self._ready or self._converting or self._busy:
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        return False
+                    self._cond.wait(left)
+            finally:
+                self._urgent -= 1
         return True
 
     def close(self, timeout: float = 10.0) -> None:
@@ -187,9 +208,9 @@ class StoreSink:
     def _convert_loop(self) -> None:
         while True:
             with self._cond:
-                while (not self._pending or len(self._ready) >= _READY) and not self._closed:
+                while (not self._due() or len(self._ready) >= _READY) and not self._closed:
                     self._converter_idle = True
-                    self._input.wait()
+                    self._input.wait(self._delay_left() if self._pending else None)
                 self._converter_idle = False
                 if self._closed and not self._pending:
                     return
@@ -239,7 +260,16 @@ class StoreSink:
                     self._cond.notify_all()
 
     def _has_work(self) -> bool:
-        return bool(self._ready or (self._inline and self._pending))
+        return bool(self._ready or (self._inline and self._due()))
+
+    def _due(self) -> bool:
+        """Pending records are to be converted now: the delay is up, a batch is full, or a
+        ``flush()``/``close()`` is waiting."""
+        return bool(self._pending) and (self._urgent > 0 or self._closed or len(self._pending) >= self.batch_size
+                                        or time.monotonic() >= self._due_at)
+
+    def _delay_left(self) -> float:
+        return max(0.001, self._due_at - time.monotonic())
 
     def _stopped(self) -> bool:
         return self._closed and not self._pending and not self._converting
@@ -250,7 +280,8 @@ class StoreSink:
     def _wait_time(self) -> float:
         if self._outage:
             return max(0.01, self._retry_at - time.monotonic())
-        return 1.0 if self.retention else 60.0
+        idle = 1.0 if self.retention else 60.0
+        return min(idle, self._delay_left()) if self._inline and self._pending else idle
 
     def _handle(self, batch: Batch) -> None:
         if self._outage:
