@@ -153,6 +153,19 @@ def test_a_full_batch_and_close_do_not_wait_for_the_commit_delay(store_url, tmp_
     assert rows(store_url) == [(25,)]
 
 
+def test_a_thousand_waiting_calls_commit_without_waiting_for_the_delay(store_url, tmp_path):
+    """GROUP_ROWS: more calls per transaction no longer save CPU, they only wait in memory."""
+    from llmwatch.store.sink import GROUP_ROWS
+
+    sink = _delayed_sink(store_url, tmp_path, commit_delay=60.0)
+    try:
+        sink.write([make_record() for _ in range(GROUP_ROWS + 5)])
+        _wait_for(lambda: rows(store_url)[0][0] >= GROUP_ROWS)
+    finally:
+        sink.close()
+    assert rows(store_url) == [(GROUP_ROWS + 5,)]
+
+
 def test_no_commit_delay_writes_as_records_arrive(store_url, tmp_path):
     sink = _delayed_sink(store_url, tmp_path, commit_delay=0)
     try:

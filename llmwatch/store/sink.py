@@ -2,11 +2,13 @@
 
 ``write()`` (called by the SDK's record pipeline, never on the app's thread) only appends to a
 bounded in-memory queue. Records wait there up to ``commit_delay`` seconds (default 2 s, the
-``store_commit_delay`` option) for others to share their transaction, or until a batch is full, or
-until ``flush()``/``close()``: a transaction's fixed cost (begin, three statements, commit, the WAL
-checkpoint it triggers) is several times a row's own, so an app making a few calls a second paid
-it once per call (``bench/store_commit.py``, SQLite, writer CPU per row: ~620 µs at one row per
-transaction, ~110 µs at 20, ~65 µs at 100 and more). With PostgreSQL a converter thread takes batches from the queue,
+``store_commit_delay`` option) for others to share their transaction; :data:`GROUP_ROWS` waiting
+records, ``flush()`` and ``close()`` write at once. A transaction's fixed cost (begin, the
+statements, commit, the WAL checkpoint it leads to) is several times a row's own, and an app
+making a few calls a second used to commit each on its own: ``bench/store_commit.py``, CPU of the
+store's threads per row, SQLite ~380 µs at one row a transaction, ~145 at 5, ~70 at 20, ~50 from
+100 on; PostgreSQL (client side only) ~1,040, ~345, ~120, ~35-50.
+With PostgreSQL a converter thread takes batches from the queue,
 redacts them and builds row tuples (``rows.build_row``) with their rollup figures, while
 ``PG_WRITERS`` writer threads, each with its own connection, insert earlier batches; the server
 does most of the work, in its own processes.
@@ -59,6 +61,11 @@ BATCH_SIZE = 10_000
 # Seconds a record may wait for others to share its transaction (see the module docstring); the
 # ``store_commit_delay`` option. OpenTelemetry's batch span processor waits 5 s.
 COMMIT_DELAY = 2.0
+# Pending records that commit without waiting out the delay. Past ~100 rows a transaction the
+# per-row cost no longer falls (bench/store_commit.py), and holding more calls only keeps them in
+# memory (and in the garbage collector's older generations) longer. A writer that falls behind
+# still takes up to ``batch_size`` rows at once.
+GROUP_ROWS = 1000
 # PostgreSQL writer threads, each with its own connection: the server's work per row (full-text
 # vector, GIN and B-tree upkeep) is what limits one connection, and two server processes use the
 # core the client leaves idle. Same run, pre-converted batches (time-ordered ids): 15.0k/15.6k records/s with one
@@ -83,6 +90,7 @@ class StoreSink:
         self.max_pending = max_pending
         self.batch_size = batch_size or BATCH_SIZE
         self.commit_delay = float(commit_delay)
+        self._group = min(self.batch_size, GROUP_ROWS)
         self.retry_min, self.retry_max = retry_min, retry_max
         self.retention = retention
         self.redactor = redactor
@@ -130,7 +138,7 @@ class StoreSink:
                 self._due_at = time.monotonic() + self.commit_delay
             # One wake-up per transaction, not one per write: when the queue was empty (the writer
             # then sleeps until the delay is up) or a batch is full.
-            if self._converter_idle and records and (first or len(self._pending) >= self.batch_size):
+            if self._converter_idle and records and (first or len(self._pending) >= self._group):
                 self._converter_idle = False
                 if self._inline:
                     self._cond.notify_all()
@@ -265,7 +273,7 @@ class StoreSink:
     def _due(self) -> bool:
         """Pending records are to be converted now: the delay is up, a batch is full, or a
         ``flush()``/``close()`` is waiting."""
-        return bool(self._pending) and (self._urgent > 0 or self._closed or len(self._pending) >= self.batch_size
+        return bool(self._pending) and (self._urgent > 0 or self._closed or len(self._pending) >= self._group
                                         or time.monotonic() >= self._due_at)
 
     def _delay_left(self) -> float:
