@@ -8,10 +8,11 @@ statements, commit, the WAL checkpoint it leads to) is several times a row's own
 making a few calls a second used to commit each on its own: ``bench/store_commit.py``, CPU of the
 store's threads per row, SQLite ~380 µs at one row a transaction, ~145 at 5, ~70 at 20, ~50 from
 100 on; PostgreSQL (client side only) ~1,040, ~345, ~120, ~35-50.
-With PostgreSQL a converter thread takes batches from the queue,
-redacts them and builds row tuples (``rows.build_row``) with their rollup figures, while
-``PG_WRITERS`` writer threads, each with its own connection, insert earlier batches; the server
-does most of the work, in its own processes.
+
+With PostgreSQL a converter thread takes batches from the queue, redacts them and builds row
+tuples (``rows.build_row``) with their rollup figures, while ``PG_WRITERS`` writer threads, each
+with its own connection, insert earlier batches; the server does most of the work, in its own
+processes.
 With SQLite one thread does both: SQLite releases the GIL for every row it inserts and gets it
 back only when a busy converter's switch interval (5 ms) runs out, so two threads took longer
 than one (``bench/store_ingest.py``: ~16k vs ~20k records/s); its WAL checkpoints run on a third
