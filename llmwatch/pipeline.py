@@ -61,6 +61,9 @@ class RecordPipeline:
         self._processors = list(processors)
         self._estimator = estimator
         self._maxsize = config.queue_size
+        # Queued records that wake the worker before its interval is up: a batch's worth (or half
+        # the queue, whichever is less), so a long interval never fills the queue. 0: never early.
+        self._early = min(config.batch_size, config.queue_size // 2) or config.queue_size + 1
         self._queue: collections.deque[CallRecord | Completable] = collections.deque()
         self._wake = threading.Event()
         self._stopping = False
@@ -74,13 +77,16 @@ class RecordPipeline:
     def submit(self, item: CallRecord | Completable) -> bool:
         """Enqueue without blocking. A full queue counts a drop and returns False (the caller then
         completes the call itself, so its span still ends and its metrics still count)."""
-        if len(self._queue) >= self._maxsize:
+        depth = len(self._queue)
+        if depth >= self._maxsize:
             self._instruments.dropped("queue_full")
             return False
         if self._stopping:  # e.g. a stream consumed after shutdown(): span and metrics complete inline,
             self._instruments.dropped("after_shutdown")  # but no sink is left to take the record
             return False
         self._queue.append(item)
+        if depth >= self._early - 1 and not self._wake.is_set():  # a batch is waiting: drain it now
+            self._wake.set()
         return True
 
     # ---------------------------------------------------------------- control

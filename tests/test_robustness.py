@@ -137,6 +137,28 @@ def test_full_queue_drops_count_and_spans_still_end(observe, client):
     assert len(o.records()) == 4 - dropped
 
 
+def test_a_batch_of_waiting_calls_wakes_the_worker_before_its_interval(observe, client):
+    """With a long flush_interval the worker still drains as soon as batch_size calls wait, so a
+    busy app never fills the queue between drains; fewer wait for the interval (or flush())."""
+    import time
+
+    import llmwatch._runtime as rt
+
+    o = observe(flush_interval=60, batch_size=3)
+    time.sleep(0.1)  # the worker is in its first 60 s wait
+    sink = o.sink
+    client.chat.completions.create(model="gpt-4o", messages=USER)
+    client.chat.completions.create(model="gpt-4o", messages=USER)
+    time.sleep(0.3)
+    assert sink.records == [], "two calls (under batch_size) wait for the interval"
+    client.chat.completions.create(model="gpt-4o", messages=USER)
+    deadline = time.monotonic() + 30
+    while len(sink.records) < 3:
+        assert time.monotonic() < deadline, "the third call did not wake the worker"
+        time.sleep(0.02)
+    assert rt.current().pipeline.depth == 0
+
+
 def test_unknown_model_price_is_unknown_never_zero(observe, client):
     o = observe()
     client.chat.completions.create(model="my-finetune-xyz", messages=USER)
