@@ -62,7 +62,7 @@ class RecordPipeline:
         self._estimator = estimator
         self._maxsize = config.queue_size
         # Queued records that wake the worker before its interval is up: a batch's worth (or half
-        # the queue, whichever is less), so a long interval never fills the queue. 0: never early.
+        # the queue, whichever is less), so a long interval never fills the queue (a queue of one: never).
         self._early = min(config.batch_size, config.queue_size // 2) or config.queue_size + 1
         self._queue: collections.deque[CallRecord | Completable] = collections.deque()
         self._wake = threading.Event()
