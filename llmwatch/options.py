@@ -317,7 +317,11 @@ MAX_COMMIT_DELAY = 60.0
 def commit_delay(v: Any) -> float:
     """0 (commit as soon as records arrive) or a :func:`duration` of at most a minute."""
     form = f"0 (no wait) or {DURATION_FORM}, at most 60s"
-    if not isinstance(v, bool) and (v == 0 or (isinstance(v, str) and v.strip() in ("0", "0s", "0ms"))):
+    if isinstance(v, str):
+        m = DURATION_PATTERN.fullmatch(v)
+        if m is not None and float(m.group(1)) == 0:  # "0", "0s", "0.0", "0ms"
+            return 0.0
+    elif not isinstance(v, bool) and v == 0:
         return 0.0
     try:
         seconds = duration(v)

@@ -143,6 +143,7 @@ def test_a_batch_of_waiting_calls_wakes_the_worker_before_its_interval(observe, 
     import time
 
     import llmwatch._runtime as rt
+    from tests.promstack import wait_for
 
     o = observe(flush_interval=60, batch_size=3)
     time.sleep(0.1)  # the worker is in its first 60 s wait
@@ -152,10 +153,7 @@ def test_a_batch_of_waiting_calls_wakes_the_worker_before_its_interval(observe, 
     time.sleep(0.3)
     assert sink.records == [], "two calls (under batch_size) wait for the interval"
     client.chat.completions.create(model="gpt-4o", messages=USER)
-    deadline = time.monotonic() + 30
-    while len(sink.records) < 3:
-        assert time.monotonic() < deadline, "the third call did not wake the worker"
-        time.sleep(0.02)
+    wait_for(lambda: len(sink.records) == 3, 30, "the third call to wake the worker", 0.02)
     assert rt.current().pipeline.depth == 0
 
 

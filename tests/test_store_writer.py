@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tests.promstack import wait_for
 from tests.test_store_support import make_record, metric, rows, store_url, write  # noqa: F401
 
 from llmwatch import logs
@@ -119,13 +120,6 @@ def _transactions(sink) -> float:
     return metric(sink, "llmwatch_store_batch_duration_seconds_count")
 
 
-def _wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "the writer did not commit in time"
-        time.sleep(0.02)
-
-
 def test_writes_within_the_commit_delay_share_one_transaction(store_url, tmp_path):
     """Records wait up to ``commit_delay`` for others: five writes (as the SDK's worker makes one
     every 0.2 s on a quiet app) are committed together when flush() asks, not one by one."""
@@ -148,7 +142,7 @@ def test_writes_within_the_commit_delay_share_one_transaction(store_url, tmp_pat
 def test_a_full_batch_and_close_do_not_wait_for_the_commit_delay(store_url, tmp_path):
     sink = _delayed_sink(store_url, tmp_path, commit_delay=60.0, batch_size=10)
     sink.write([make_record() for _ in range(25)])
-    _wait_for(lambda: rows(store_url)[0][0] >= 20)  # two full batches, no flush
+    wait_for(lambda: rows(store_url)[0][0] >= 20, 30, "two full batches, no flush", 0.02)
     sink.close()  # the last five: written by close, not left behind
     assert rows(store_url) == [(25,)]
 
@@ -160,7 +154,7 @@ def test_a_thousand_waiting_calls_commit_without_waiting_for_the_delay(store_url
     sink = _delayed_sink(store_url, tmp_path, commit_delay=60.0)
     try:
         sink.write([make_record() for _ in range(GROUP_ROWS + 5)])
-        _wait_for(lambda: rows(store_url)[0][0] >= GROUP_ROWS)
+        wait_for(lambda: rows(store_url)[0][0] >= GROUP_ROWS, 30, "a full group, no flush", 0.02)
     finally:
         sink.close()
     assert rows(store_url) == [(GROUP_ROWS + 5,)]
@@ -170,9 +164,9 @@ def test_no_commit_delay_writes_as_records_arrive(store_url, tmp_path):
     sink = _delayed_sink(store_url, tmp_path, commit_delay=0)
     try:
         sink.write([make_record() for _ in range(4)])
-        _wait_for(lambda: rows(store_url) == [(4,)])
+        wait_for(lambda: rows(store_url) == [(4,)], 30, "4 rows", 0.02)
         sink.write([make_record() for _ in range(2)])
-        _wait_for(lambda: rows(store_url) == [(6,)])
+        wait_for(lambda: rows(store_url) == [(6,)], 30, "6 rows", 0.02)
     finally:
         sink.close()
 
@@ -180,7 +174,8 @@ def test_no_commit_delay_writes_as_records_arrive(store_url, tmp_path):
 def test_the_commit_delay_option_is_validated():
     assert Config.resolve({}, environ={}).store_commit_delay == 2.0
     assert Config.resolve({}, environ={"LLMWATCH_STORE_COMMIT_DELAY": "500ms"}).store_commit_delay == 0.5
-    assert Config.resolve({"store_commit_delay": 0}, environ={}).store_commit_delay == 0.0
+    for zero in (0, "0", "0.0", "0ms"):
+        assert Config.resolve({"store_commit_delay": zero}, environ={}).store_commit_delay == 0.0
     for bad in ("-1", "61s", "2 parsecs", True):
         with pytest.raises(ConfigError, match=r"store_commit_delay.*at most 60s"):
             Config.resolve({"store_commit_delay": bad}, environ={})

@@ -219,7 +219,10 @@ class StoreSink:
             with self._cond:
                 while (not self._due() or len(self._ready) >= _READY) and not self._closed:
                     self._converter_idle = True
-                    self._input.wait(self._delay_left() if self._pending else None)
+                    # Records still inside their delay: wake when it is up. Otherwise (none, or no
+                    # room for another batch) a write, a full group or a writer taking a batch wakes it.
+                    room = len(self._ready) < _READY
+                    self._input.wait(self._delay_left() if self._pending and room else None)
                 self._converter_idle = False
                 if self._closed and not self._pending:
                     return
